@@ -1,0 +1,70 @@
+package featurealign.align;
+
+/**
+ * Settings of the feature-alignment reverse map (paper notes §2, §4). The defaults are the reference code's: one step
+ * (T = 1) of size η = 1 from r0 = 0, the latent probe μ + σ without noise, and a sigmoid squash.
+ *
+ * @param steps       T ≥ 1, the number of gradient steps on r
+ * @param stepSize    η, the size of each step
+ * @param initialProbe where r starts
+ * @param randomScale standard deviation of r0 when {@link InitialProbe#RANDOM}
+ * @param latentProbe how the probe's latent is read from the heads
+ * @param squash      the map from r_T to the image
+ */
+public record AlignmentOptions(int steps, double stepSize, InitialProbe initialProbe, double randomScale,
+                               LatentProbe latentProbe, Squash squash) {
+
+    public AlignmentOptions {
+        if (steps < 1) throw new IllegalArgumentException("alignment steps T must be >= 1, got " + steps);
+        if (!(stepSize > 0) || Double.isInfinite(stepSize)) {
+            throw new IllegalArgumentException("alignment step size must be positive and finite, got " + stepSize);
+        }
+        if (!(randomScale >= 0)) throw new IllegalArgumentException("random r0 scale must be >= 0, got " + randomScale);
+        if (initialProbe == null || latentProbe == null || squash == null) {
+            throw new IllegalArgumentException("alignment options must not be null");
+        }
+    }
+
+    /** The reference: T = 1, η = 1, r0 = 0, probe μ + σ, sigmoid. */
+    public static AlignmentOptions reference() {
+        return new AlignmentOptions(1, 1.0, InitialProbe.ZERO, 0.0, LatentProbe.MEAN_PLUS_STD, Squash.SIGMOID);
+    }
+
+    public AlignmentOptions withSteps(int t) { return new AlignmentOptions(t, stepSize, initialProbe, randomScale, latentProbe, squash); }
+
+    public AlignmentOptions withStepSize(double eta) { return new AlignmentOptions(steps, eta, initialProbe, randomScale, latentProbe, squash); }
+
+    public AlignmentOptions withInitialProbe(InitialProbe p, double scale) { return new AlignmentOptions(steps, stepSize, p, scale, latentProbe, squash); }
+
+    public AlignmentOptions withLatentProbe(LatentProbe p) { return new AlignmentOptions(steps, stepSize, initialProbe, randomScale, p, squash); }
+
+    public AlignmentOptions withSquash(Squash s) { return new AlignmentOptions(steps, stepSize, initialProbe, randomScale, latentProbe, s); }
+
+    /** Where the probe r starts. */
+    public enum InitialProbe {
+        /** r0 = 0, as the reference code (the same for every sample, so its forward pass is computed once). */
+        ZERO,
+        /** r0 ~ N(0, randomScale²), as the paper's text describes ("a random input"); drawn by the caller. */
+        RANDOM,
+        /** r0 given by the caller. */
+        GIVEN
+    }
+
+    /** How the probe's latent z_r is read from the encoder heads. */
+    public enum LatentProbe {
+        /** z_r = μ(h_r) + exp(½ℓ(h_r)): the reference adds one standard deviation, with no noise. */
+        MEAN_PLUS_STD,
+        /** z_r = μ(h_r). */
+        MEAN
+    }
+
+    /** The map from r_T to the output image. */
+    public enum Squash {
+        /** sigmoid: the reference FA-VAE, output in (0,1). */
+        SIGMOID,
+        /** tanh: the reference local reconstruction. */
+        TANH,
+        /** identity. */
+        NONE
+    }
+}

@@ -1,0 +1,261 @@
+package featurealign.nn;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.enums.WeightsFormat;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.DeConv2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A {@link NetworkSpec} declared in a SameDiff graph: its parameters are graph variables named
+ * {@code <network>/<layer index>/<W|b|gamma|beta>}. {@link #forward} may be called several times (at the data and at
+ * the probe input of feature alignment): every call shares the same variables. {@link #transpose} builds the
+ * vector-Jacobian product of a forward pass with respect to its input from ordinary differentiable ops, so SameDiff's
+ * first-order autodiff can differentiate through it (the paper's double backprop, engineering notes §1).
+ */
+public final class Network {
+
+    /** One forward pass: each layer's input, the values its transpose needs, and the output. */
+    public record Pass(List<SDVariable> inputs, List<SDVariable> saved, SDVariable output,
+                       List<BatchStatistics> batchStatistics) {}
+
+    /** Batch mean and biased variance of a batch-norm layer in training mode, per channel; for the running update. */
+    public record BatchStatistics(int layer, SDVariable mean, SDVariable variance) {}
+
+    private final SameDiff sd;
+    private final NetworkSpec spec;
+    private final DataType dataType;
+    private final List<Shape> shapes;
+    /** Per layer: its trainable variables (W,b or gamma,beta), empty for parameter-free layers. */
+    private final List<List<SDVariable>> layerParams = new ArrayList<>();
+    /** Per layer: running mean and variance constants of batch-norm layers, else empty. */
+    private final List<List<SDVariable>> layerRunning = new ArrayList<>();
+
+    private Network(SameDiff sd, NetworkSpec spec, DataType dataType) {
+        this.sd = sd;
+        this.spec = spec;
+        this.dataType = dataType;
+        this.shapes = spec.shapes();
+        for (int i = 0; i < spec.layers().size(); i++) {
+            LayerSpec l = spec.layers().get(i);
+            String p = spec.name() + "/" + i + "/";
+            List<SDVariable> params = new ArrayList<>();
+            List<SDVariable> running = new ArrayList<>();
+            if (l instanceof LayerSpec.Conv2d c) {
+                params.add(sd.var(p + "W", dataType, c.kernel(), c.kernel(), c.inChannels(), c.outChannels()));
+                params.add(sd.var(p + "b", dataType, c.outChannels()));
+            } else if (l instanceof LayerSpec.Dense d) {
+                params.add(sd.var(p + "W", dataType, d.in(), d.out()));
+                params.add(sd.var(p + "b", dataType, d.out()));
+            } else if (l instanceof LayerSpec.BatchNorm bn) {
+                params.add(sd.var(p + "gamma", dataType, bn.channels()));
+                params.add(sd.var(p + "beta", dataType, bn.channels()));
+                running.add(sd.constant(p + "runningMean", Nd4j.zeros(dataType, bn.channels())));
+                running.add(sd.constant(p + "runningVar", Nd4j.ones(dataType, bn.channels())));
+            }
+            layerParams.add(Collections.unmodifiableList(params));
+            layerRunning.add(Collections.unmodifiableList(running));
+        }
+    }
+
+    /** Declares the network's variables in {@code sd} (all zero until {@link #initialize}). */
+    public static Network declare(SameDiff sd, NetworkSpec spec, DataType dataType) {
+        return new Network(sd, spec, dataType);
+    }
+
+    public NetworkSpec spec() { return spec; }
+
+    public String name() { return spec.name(); }
+
+    public DataType dataType() { return dataType; }
+
+    /** All trainable variables, layer by layer. */
+    public List<SDVariable> parameters() {
+        List<SDVariable> all = new ArrayList<>();
+        layerParams.forEach(all::addAll);
+        return all;
+    }
+
+    public List<String> parameterNames() {
+        List<String> names = new ArrayList<>();
+        for (SDVariable v : parameters()) names.add(v.name());
+        return names;
+    }
+
+    /** Trainable variables of layer {@code i} (W,b or gamma,beta; empty for parameter-free layers). */
+    public List<SDVariable> layerParameters(int i) { return layerParams.get(i); }
+
+    /** Running mean and variance constants of batch-norm layer {@code i} (empty for other layers). */
+    public List<SDVariable> runningStatistics(int i) { return layerRunning.get(i); }
+
+    /**
+     * Builds the forward ops on {@code x} ({@code [batch, input...]}). {@code training} selects batch statistics (true)
+     * or running statistics (false) in batch-norm layers; it does not matter for other layers.
+     */
+    public Pass forward(SDVariable x, boolean training) {
+        List<SDVariable> inputs = new ArrayList<>();
+        List<SDVariable> saved = new ArrayList<>();
+        List<BatchStatistics> stats = new ArrayList<>();
+        SDVariable h = x;
+        for (int i = 0; i < spec.layers().size(); i++) {
+            LayerSpec l = spec.layers().get(i);
+            List<SDVariable> p = layerParams.get(i);
+            inputs.add(h);
+            SDVariable keep = null;
+            if (l instanceof LayerSpec.Conv2d c) {
+                h = sd.cnn().conv2d(h, p.get(0), p.get(1), Conv2DConfig.builder()
+                        .kH(c.kernel()).kW(c.kernel()).sH(c.stride()).sW(c.stride()).pH(c.padding()).pW(c.padding())
+                        .dH(1).dW(1).paddingMode(PaddingMode.VALID).dataFormat("NCHW")
+                        .weightsFormat(WeightsFormat.YXIO).build());
+            } else if (l instanceof LayerSpec.Dense) {
+                h = h.mmul(p.get(0)).add(p.get(1));
+            } else if (l instanceof LayerSpec.LeakyRelu r) {
+                // Written as pre * mask(pre): the mask comes from a comparison, so autodiff treats it as constant, which
+                // is exact (PyTorch's double backward of leaky_relu does the same), and the transpose reuses it.
+                keep = h.gt(0.0).castTo(dataType).mul(1.0 - r.slope()).add(r.slope());
+                h = h.mul(keep);
+            } else if (l instanceof LayerSpec.Asinh) {
+                keep = sd.math().rsqrt(h.mul(h).add(1.0)); // asinh'(x) = 1/sqrt(1+x²)
+                h = sd.math().asinh(h);
+            } else if (l instanceof LayerSpec.Sigmoid) {
+                h = sd.nn().sigmoid(h);
+                keep = h.mul(h.rsub(1.0));
+            } else if (l instanceof LayerSpec.Tanh) {
+                h = sd.math().tanh(h);
+                keep = h.mul(h).rsub(1.0);
+            } else if (l instanceof LayerSpec.Flatten || l instanceof LayerSpec.Reshape) {
+                h = sd.reshape(h, shapes.get(i + 1).withBatch(-1));
+            } else if (l instanceof LayerSpec.BatchNorm bn) {
+                SDVariable mean, var;
+                if (training) {
+                    mean = h.mean(true, 0, 2, 3);
+                    SDVariable centred = h.sub(mean);
+                    var = centred.mul(centred).mean(true, 0, 2, 3);
+                    stats.add(new BatchStatistics(i, sd.reshape(mean, bn.channels()), sd.reshape(var, bn.channels())));
+                } else {
+                    List<SDVariable> run = layerRunning.get(i);
+                    mean = sd.reshape(run.get(0), 1, bn.channels(), 1, 1);
+                    var = sd.reshape(run.get(1), 1, bn.channels(), 1, 1);
+                }
+                SDVariable gamma = sd.reshape(p.get(0), 1, bn.channels(), 1, 1);
+                SDVariable beta = sd.reshape(p.get(1), 1, bn.channels(), 1, 1);
+                h = h.sub(mean).mul(sd.math().rsqrt(var.add(bn.epsilon()))).mul(gamma).add(beta);
+            } else {
+                throw new IllegalStateException("unhandled layer " + l);
+            }
+            saved.add(keep);
+        }
+        return new Pass(Collections.unmodifiableList(inputs), Collections.unmodifiableList(saved), h,
+                Collections.unmodifiableList(stats));
+    }
+
+    /**
+     * The vector-Jacobian product of {@code pass} with respect to its input: given {@code gradOutput} =
+     * {@code ∂C/∂output} ({@code [batch, output...]}) it returns {@code ∂C/∂input}, built from differentiable ops on
+     * the same variables. The pass may have batch 1 while {@code gradOutput} has batch B (the activation masks
+     * broadcast): feature alignment uses this when its probe input is the same for every sample.
+     */
+    public SDVariable transpose(Pass pass, SDVariable gradOutput) {
+        SDVariable g = gradOutput;
+        for (int i = spec.layers().size() - 1; i >= 0; i--) {
+            LayerSpec l = spec.layers().get(i);
+            List<SDVariable> p = layerParams.get(i);
+            SDVariable keep = pass.saved().get(i);
+            if (l instanceof LayerSpec.Conv2d c) {
+                g = convTranspose(c, p.get(0), g, shapes.get(i), shapes.get(i + 1));
+            } else if (l instanceof LayerSpec.Dense) {
+                g = sd.mmul(g, p.get(0), false, true, false);
+            } else if (l instanceof LayerSpec.LeakyRelu || l instanceof LayerSpec.Asinh
+                    || l instanceof LayerSpec.Sigmoid || l instanceof LayerSpec.Tanh) {
+                g = g.mul(keep);
+            } else if (l instanceof LayerSpec.Flatten || l instanceof LayerSpec.Reshape) {
+                g = sd.reshape(g, shapes.get(i).withBatch(-1));
+            } else {
+                throw new IllegalStateException(spec.name() + " layer " + i + " (" + l + ") has no transpose");
+            }
+        }
+        return g;
+    }
+
+    /**
+     * Transpose of a convolution: a transposed convolution with the same {@code [k,k,in,out]} weights. For stride 1
+     * the padding maps back exactly; otherwise deconvolve without padding and crop {@code [p, p+H)} (this matches
+     * PyTorch's padding p with output_padding; TF-style SAME does not), padding with zeros when input rows were never
+     * reached by the kernel.
+     */
+    private SDVariable convTranspose(LayerSpec.Conv2d c, SDVariable w, SDVariable g, Shape in, Shape out) {
+        if (c.stride() == 1) {
+            return sd.cnn().deconv2d(g, w, DeConv2DConfig.builder().kH(c.kernel()).kW(c.kernel()).sH(1).sW(1)
+                    .pH(c.padding()).pW(c.padding()).dH(1).dW(1).isSameMode(false).dataFormat("NCHW").build());
+        }
+        SDVariable full = sd.cnn().deconv2d(g, w, DeConv2DConfig.builder().kH(c.kernel()).kW(c.kernel())
+                .sH(c.stride()).sW(c.stride()).pH(0).pW(0).dH(1).dW(1).isSameMode(false).dataFormat("NCHW").build());
+        int fullH = (out.dim(1) - 1) * c.stride() + c.kernel();
+        int fullW = (out.dim(2) - 1) * c.stride() + c.kernel();
+        int p = c.padding();
+        int padH = Math.max(0, p + in.dim(1) - fullH), padW = Math.max(0, p + in.dim(2) - fullW);
+        if (padH > 0 || padW > 0) {
+            full = sd.nn().pad(full, sd.constant(Nd4j.createFromArray(new int[][]{{0, 0}, {0, 0}, {0, padH}, {0, padW}})), 0.0);
+        }
+        return full.get(org.nd4j.autodiff.samediff.SDIndex.all(), org.nd4j.autodiff.samediff.SDIndex.all(),
+                org.nd4j.autodiff.samediff.SDIndex.interval(p, p + in.dim(1)),
+                org.nd4j.autodiff.samediff.SDIndex.interval(p, p + in.dim(2)));
+    }
+
+    /**
+     * Initialises every parameter as the reference code: orthogonal weights (conv weights flattened to
+     * out × in·k·k, PyTorch's {@code nn.init.orthogonal_}, gain 1), biases uniform in ±1/√fan_in, batch-norm weight
+     * 1 and bias 0, running statistics 0 and 1. Each variable draws from its own generator seeded with
+     * {@code seed} and its name, so adding a network does not change another's initial weights.
+     */
+    public void initialize(long seed) {
+        for (int i = 0; i < spec.layers().size(); i++) {
+            LayerSpec l = spec.layers().get(i);
+            List<SDVariable> p = layerParams.get(i);
+            if (l instanceof LayerSpec.Conv2d c) {
+                int k = c.kernel();
+                double[][] q = Init.orthogonal(c.outChannels(), c.inChannels() * k * k, rng(seed, p.get(0)));
+                int in = c.inChannels(), out = c.outChannels();
+                double[] w = new double[k * k * in * out]; // PyTorch [out,in,k,k] -> kit [k,k,in,out]
+                for (int o = 0; o < out; o++)
+                    for (int ci = 0; ci < in; ci++)
+                        for (int a = 0; a < k; a++)
+                            for (int b = 0; b < k; b++)
+                                w[((a * k + b) * in + ci) * out + o] = q[o][(ci * k + a) * k + b];
+                set(p.get(0), Nd4j.create(w, new long[]{k, k, in, out}, 'c'));
+                set(p.get(1), Init.uniformBias(c.outChannels(), c.fanIn(), rng(seed, p.get(1))));
+            } else if (l instanceof LayerSpec.Dense d) {
+                double[][] q = Init.orthogonal(d.out(), d.in(), rng(seed, p.get(0)));
+                set(p.get(0), Nd4j.createFromArray(q).transpose().dup('c'));
+                set(p.get(1), Init.uniformBias(d.out(), d.in(), rng(seed, p.get(1))));
+            } else if (l instanceof LayerSpec.BatchNorm bn) {
+                set(p.get(0), Nd4j.ones(DataType.DOUBLE, bn.channels()));
+                set(p.get(1), Nd4j.zeros(DataType.DOUBLE, bn.channels()));
+                List<SDVariable> run = layerRunning.get(i);
+                run.get(0).getArr().assign(0.0);
+                run.get(1).getArr().assign(1.0);
+            }
+        }
+    }
+
+    private static Random rng(long seed, SDVariable v) { return new Random(seed * 1_000_003L + v.name().hashCode()); }
+
+    private void set(SDVariable v, INDArray value) {
+        INDArray target = v.getArr();
+        if (target == null) {
+            sd.setArrayForVariable(v.name(), value.castTo(dataType).reshape(v.getShape()));
+        } else {
+            target.assign(value.castTo(dataType).reshape(target.shape()));
+        }
+    }
+}
