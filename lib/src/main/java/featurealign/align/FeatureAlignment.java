@@ -35,42 +35,41 @@ public final class FeatureAlignment {
     public static Result reverse(Encoder encoder, SDVariable zTarget, SDVariable conditionTarget, SDVariable r0,
                                  AlignmentOptions options) {
         SameDiff sd = zTarget.getSameDiff();
-        var arch = encoder.architecture();
-        requireLastDim(zTarget, arch.latent(), "latent target z");
+        Shape image = encoder.image();
+        requireLastDim(zTarget, encoder.latent(), "latent target z");
         if (encoder.conditioningHead() == null && conditionTarget != null) {
-            throw new IllegalArgumentException("conditioning target given, but the " + arch.name()
-                    + " encoder is unconditioned (conditioning = 0)");
+            throw new IllegalArgumentException("conditioning target given, but the encoder is unconditioned"
+                    + " (conditioning = 0)");
         }
         if (encoder.conditioningHead() != null) {
             if (conditionTarget == null) {
-                throw new IllegalArgumentException("the " + arch.name() + " encoder is conditioned on "
-                        + arch.conditioning() + " values: a conditioning target [batch," + arch.conditioning()
-                        + "] is required");
+                throw new IllegalArgumentException("the encoder is conditioned on " + encoder.conditioningSize()
+                        + " values: a conditioning target [batch," + encoder.conditioningSize() + "] is required");
             }
-            requireLastDim(conditionTarget, arch.conditioning(), "conditioning target");
+            requireLastDim(conditionTarget, encoder.conditioningSize(), "conditioning target");
         }
         boolean zeroStart = options.initialProbe() == AlignmentOptions.InitialProbe.ZERO;
         if (zeroStart && r0 != null) throw new IllegalArgumentException("r0 given, but the initial probe is ZERO");
         if (!zeroStart && r0 == null) {
             throw new IllegalArgumentException("initial probe " + options.initialProbe() + " needs an r0 of shape [batch,"
-                    + join(arch.image()) + "]");
+                    + join(image) + "]");
         }
-        if (r0 != null) requireImage(r0, arch.image(), "r0");
+        if (r0 != null) requireImage(r0, image, "r0");
 
         // With r0 = 0 every sample's probe is the same, so its forward pass runs once at batch 1; the transposes
         // broadcast its masks over the batch (exact: see FeatureAlignmentTest).
-        SDVariable r = zeroStart ? sd.constant(Nd4j.zeros(encoder.trunk().dataType(), arch.image().withBatch(1))) : r0;
+        SDVariable r = zeroStart ? sd.constant(Nd4j.zeros(encoder.trunk().dataType(), image.withBatch(1))) : r0;
         for (int t = 0; t < options.steps(); t++) {
             SDVariable grad = innerGradient(encoder, r, zTarget, conditionTarget, options.latentProbe());
             SDVariable step = grad.mul(options.stepSize());
             r = (t == 0 && zeroStart) ? step.neg() : r.sub(step);
         }
-        SDVariable image = switch (options.squash()) {
+        SDVariable squashed = switch (options.squash()) {
             case SIGMOID -> sd.nn().sigmoid(r);
             case TANH -> sd.math().tanh(r);
             case NONE -> r;
         };
-        return new Result(r, image);
+        return new Result(r, squashed);
     }
 
     /** ∇_r C(r) as graph ops: the heads' and trunk's transposes applied to the inner cost's output gradients. */

@@ -22,24 +22,50 @@ public final class Encoder {
         public SDVariable label() { return conditioning == null ? null : conditioning.output(); }
     }
 
-    private final Architecture architecture;
     private final Network trunk, mean, logVar, conditioning;
+    private final int latent, conditioningSize;
 
-    private Encoder(SameDiff sd, Architecture a, DataType dataType) {
-        this.architecture = a;
-        this.trunk = Network.declare(sd, a.encoderTrunk(), dataType);
-        this.mean = Network.declare(sd, a.head("encoder_mean", a.latent()), dataType);
-        this.logVar = Network.declare(sd, a.head("encoder_logvar", a.latent()), dataType);
-        this.conditioning = a.conditioning() > 0
-                ? Network.declare(sd, a.head("encoder_cls", a.conditioning()), dataType) : null;
+    private Encoder(SameDiff sd, NetworkSpec trunkSpec, int latent, int conditioningSize, DataType dataType) {
+        if (!trunkSpec.input().isImage() || trunkSpec.output().rank() != 1) {
+            throw new IllegalArgumentException("encoder trunk must map [C,H,W] to [hidden], got " + trunkSpec.input()
+                    + " -> " + trunkSpec.output());
+        }
+        if (latent <= 0 || conditioningSize < 0) {
+            throw new IllegalArgumentException("encoder needs latent > 0 and conditioning >= 0, got " + latent + ", "
+                    + conditioningSize);
+        }
+        int hidden = trunkSpec.output().dim(0);
+        this.latent = latent;
+        this.conditioningSize = conditioningSize;
+        this.trunk = Network.declare(sd, trunkSpec, dataType);
+        this.mean = Network.declare(sd, head("encoder_mean", hidden, latent), dataType);
+        this.logVar = Network.declare(sd, head("encoder_logvar", hidden, latent), dataType);
+        this.conditioning = conditioningSize > 0
+                ? Network.declare(sd, head("encoder_cls", hidden, conditioningSize), dataType) : null;
     }
 
-    /** Declares the encoder's variables (names prefixed {@code encoder}) in {@code sd}. */
+    private static NetworkSpec head(String name, int in, int out) {
+        return new NetworkSpec(name, Shape.vector(in), List.of(new LayerSpec.Dense(in, out)));
+    }
+
+    /** Declares the paper's encoder for {@code architecture} (variable names prefixed {@code encoder}) in {@code sd}. */
     public static Encoder declare(SameDiff sd, Architecture architecture, DataType dataType) {
-        return new Encoder(sd, architecture, dataType);
+        return new Encoder(sd, architecture.encoderTrunk(), architecture.latent(), architecture.conditioning(), dataType);
     }
 
-    public Architecture architecture() { return architecture; }
+    /** Declares an encoder with any trunk {@code [C,H,W] → [hidden]} and dense heads of the given sizes. */
+    public static Encoder declare(SameDiff sd, NetworkSpec trunk, int latent, int conditioning, DataType dataType) {
+        return new Encoder(sd, trunk, latent, conditioning, dataType);
+    }
+
+    /** Input image shape [C,H,W]. */
+    public Shape image() { return trunk.spec().input(); }
+
+    /** Latent size Z. */
+    public int latent() { return latent; }
+
+    /** Length of the conditioning vector; 0 when unconditioned. */
+    public int conditioningSize() { return conditioningSize; }
 
     public Network trunk() { return trunk; }
 
