@@ -11,11 +11,13 @@ import org.nd4j.autodiff.samediff.SDVariable;
  * @param loss               scalar L
  * @param reconstructionLoss scalar RL
  * @param klPerSample        {@code [batch]}
+ * @param weightedKl         scalar Σ_i β_i KL_i
  * @param z                  {@code [batch,Z]} the sampled latent
  * @param alignment          the probe r_T and the image x̂
  * @param posterior          the encoder pass on x
  */
-public record FaVaeObjective(SDVariable loss, SDVariable reconstructionLoss, SDVariable klPerSample, SDVariable z,
+public record FaVaeObjective(SDVariable loss, SDVariable reconstructionLoss, SDVariable klPerSample,
+                             SDVariable weightedKl, SDVariable z,
                              FeatureAlignment.Result alignment, Encoder.Pass posterior) {
 
     /**
@@ -33,7 +35,8 @@ public record FaVaeObjective(SDVariable loss, SDVariable reconstructionLoss, SDV
         FeatureAlignment.Result fa = FeatureAlignment.reverse(encoder, z, condition, r0, options);
         SDVariable rl = Losses.reconstruction(x, fa.image());
         SDVariable kl = Losses.klPerSample(post.mu(), post.logVariance());
-        SDVariable loss = Losses.weightedKl(kl, beta).add(rl);
-        return new FaVaeObjective(loss, rl, kl, z, fa, post);
+        SDVariable klw = Losses.weightedKl(kl, beta);
+        SDVariable loss = klw.add(rl);
+        return new FaVaeObjective(loss, rl, kl, klw, z, fa, post);
     }
 }

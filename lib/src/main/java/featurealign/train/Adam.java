@@ -1,0 +1,101 @@
+package featurealign.train;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Adam exactly as PyTorch's {@code torch.optim.Adam} (no weight decay, no amsgrad): ε is added to the bias-corrected
+ * √v̂, unlike ND4J's built-in updater (engineering notes §1). Updates parameter arrays in place. Moments are kept per
+ * parameter name so an optimiser's state can be saved and restored exactly.
+ */
+public final class Adam {
+
+    private final double learningRate, beta1, beta2, epsilon;
+    private final Map<String, INDArray> firstMoment = new LinkedHashMap<>();
+    private final Map<String, INDArray> secondMoment = new LinkedHashMap<>();
+    private long step;
+
+    /**
+     * @param learningRate step size (the paper: 1e-4)
+     * @param beta1        first-moment decay (the paper: 0.5 for encoder, generator and discriminator; 0.9 for local)
+     * @param beta2        second-moment decay (0.999)
+     * @param epsilon      added to √v̂ (1e-8)
+     */
+    public Adam(double learningRate, double beta1, double beta2, double epsilon) {
+        if (!(learningRate > 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(epsilon > 0)) {
+            throw new IllegalArgumentException("invalid Adam settings: lr " + learningRate + ", betas (" + beta1 + ", "
+                    + beta2 + "), eps " + epsilon);
+        }
+        this.learningRate = learningRate;
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.epsilon = epsilon;
+    }
+
+    /** Number of steps taken so far. */
+    public long step() { return step; }
+
+    public double learningRate() { return learningRate; }
+
+    public double beta1() { return beta1; }
+
+    public double beta2() { return beta2; }
+
+    public double epsilon() { return epsilon; }
+
+    /**
+     * One Adam step: for each named parameter, its gradient (same shape and dtype) updates the parameter in place.
+     * Temporaries are closed at once so native memory does not wait for the garbage collector.
+     */
+    public void update(Map<String, INDArray> parameters, Map<String, INDArray> gradients) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        double stepSize = learningRate / bc1, sqrtBc2 = Math.sqrt(bc2);
+        for (Map.Entry<String, INDArray> e : parameters.entrySet()) {
+            String name = e.getKey();
+            INDArray p = e.getValue();
+            INDArray g = gradients.get(name);
+            if (g == null) throw new IllegalArgumentException("Adam: no gradient for parameter " + name);
+            if (!java.util.Arrays.equals(g.shape(), p.shape())) {
+                throw new IllegalArgumentException("Adam: gradient of " + name + " has shape "
+                        + java.util.Arrays.toString(g.shape()) + ", parameter " + java.util.Arrays.toString(p.shape()));
+            }
+            INDArray m = firstMoment.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.shape()));
+            INDArray v = secondMoment.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.shape()));
+            m.muli(beta1);
+            Nd4j.getBlasWrapper().level1().axpy(g.length(), 1 - beta1, g, m);
+            v.muli(beta2);
+            try (INDArray g2 = g.mul(g)) {
+                Nd4j.getBlasWrapper().level1().axpy(g.length(), 1 - beta2, g2, v);
+            }
+            try (INDArray denom = Transforms.sqrt(v, true)) {
+                denom.divi(sqrtBc2).addi(epsilon);
+                try (INDArray delta = m.div(denom)) {
+                    Nd4j.getBlasWrapper().level1().axpy(p.length(), -stepSize, delta, p);
+                }
+            }
+        }
+    }
+
+    /** The optimiser state for a checkpoint: step count and both moments by parameter name. */
+    public record State(long step, Map<String, INDArray> firstMoment, Map<String, INDArray> secondMoment) {}
+
+    public State state() { return new State(step, firstMoment, secondMoment); }
+
+    /** Restores a state saved by {@link #state()} (arrays are copied). */
+    public void restore(State s) {
+        step = s.step();
+        firstMoment.clear();
+        secondMoment.clear();
+        s.firstMoment().forEach((k, v) -> firstMoment.put(k, v.dup()));
+        s.secondMoment().forEach((k, v) -> secondMoment.put(k, v.dup()));
+    }
+
+    /** Parameter names with state, in first-update order. */
+    public List<String> names() { return List.copyOf(firstMoment.keySet()); }
+}
