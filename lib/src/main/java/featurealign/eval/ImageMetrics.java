@@ -31,7 +31,15 @@ public final class ImageMetrics {
     /** Images converted to double at a time: bounds the temporary memory for large evaluation sets. */
     private static final int IMAGES_PER_BLOCK = 256;
 
-    /** The usual summary of a reconstruction: means over the images of the per-image metrics. */
+    /**
+     * The usual summary of a reconstruction.
+     *
+     * @param images        N, the number of image pairs
+     * @param meanMse       mean over images of the per-image MSE
+     * @param psnrOfMeanMse PSNR (dB) of {@code meanMse}; +∞ only if every pair is identical
+     * @param meanPsnr      mean over images of the per-image PSNR (dB); +∞ if any one pair is identical
+     * @param meanSsim      mean over images of the per-image SSIM
+     */
     public record Summary(int images, double meanMse, double psnrOfMeanMse, double meanPsnr, double meanSsim) {
     }
 

@@ -59,6 +59,8 @@ public final class Charts {
             return new LossChartOptions(null, null, null, false, 1, 800, 450);
         }
 
+        // The with... methods return a copy with one field changed (records are immutable).
+
         public LossChartOptions withTitle(String newTitle) {
             return new LossChartOptions(newTitle, xLabel, yLabel, logY, smoothingWindow, width, height);
         }
