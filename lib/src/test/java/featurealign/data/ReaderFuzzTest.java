@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(120)
 class ReaderFuzzTest {
-    private static final int CASES = 1200;
+    private static final int CASES = 1000;
     private static final int[] SPECIAL_INTS = {0, 1, -1, 2, 255, 256, 65_535, 1 << 20, Integer.MAX_VALUE,
             Integer.MIN_VALUE, 3073, 784};
 
