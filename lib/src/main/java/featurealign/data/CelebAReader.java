@@ -126,7 +126,7 @@ public final class CelebAReader {
             names[k] = annotations.fileName(rows[k]);
         }
         return ImageSet.builder(name + " (" + annotations.directory() + ")", 3, size, size)
-                .pixelChunks(chunks, n)
+                .pixelChunks(chunks, perChunk, n)
                 .attributes(attributes, annotations.attributeNames())
                 .itemNames(names)
                 .build();

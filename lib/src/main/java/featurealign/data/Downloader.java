@@ -119,8 +119,7 @@ final class Downloader {
             }
         }
         if (last != null) {
-            throw new FetchException(uri + ": gave up after " + attempts + " attempt(s): " + last.getMessage(),
-                    false, last);
+            throw new FetchException("gave up after " + attempts + " attempt(s): " + last.getMessage(), false, last);
         }
         Mismatch mismatch = check.check(partial);
         if (mismatch != null) {
@@ -203,7 +202,7 @@ final class Downloader {
             return; // the partial file is probably complete already: the content check decides
         }
         if (status != 200 && status != 206) {
-            throw new FetchException(uri + ": HTTP " + status, status != 429 && status < 500 /* no retry */, null);
+            throw new FetchException("HTTP " + status, status != 429 && status < 500 /* no retry */, null);
         }
         long expected = response.headers().firstValueAsLong("Content-Length").orElse(-1);
         long received = response.body();
@@ -214,7 +213,8 @@ final class Downloader {
 
     private static IOException classify(URI uri, Throwable cause) {
         if (cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException) {
-            return new FetchException(uri + ": cannot connect (" + cause + ")", true, cause);
+            return new FetchException("cannot connect (" + cause
+                    + (cause.getCause() != null ? ": " + cause.getCause() : "") + ")", true, cause);
         }
         if (cause instanceof UncheckedIOException u) {
             return u.getCause();

@@ -357,6 +357,7 @@ public final class ImageSet {
         private final int height;
         private final int width;
         private byte[][] chunks;
+        private int chunkImages = -1;
         private int count = -1;
         private int[] labels;
         private List<String> classNames = List.of();
@@ -387,16 +388,21 @@ public final class ImageSet {
                 throw new IllegalArgumentException(name + ": " + n + " images exceed one chunk; use pixelChunks");
             }
             this.chunks = new byte[][]{nchw};
+            this.chunkImages = Math.max(1, n);
             this.count = n;
             return this;
         }
 
         /**
-         * Pixels in chunks of exactly {@code imagesPerChunk(C·H·W)} images each (the last may hold fewer), as made by
-         * readers of large sets.
+         * Pixels in chunks of exactly {@code imagesPerChunk} images each (the last may hold fewer), as made by readers
+         * of large sets (see {@link ImageSet#allocateChunks}).
          */
-        Builder pixelChunks(byte[][] pixelChunks, int imageCount) {
+        Builder pixelChunks(byte[][] pixelChunks, int imagesPerChunk, int imageCount) {
+            if (imagesPerChunk < 1) {
+                throw new IllegalArgumentException(name + ": imagesPerChunk must be ≥ 1, got " + imagesPerChunk);
+            }
             this.chunks = pixelChunks;
+            this.chunkImages = imagesPerChunk;
             this.count = imageCount;
             return this;
         }
@@ -426,7 +432,11 @@ public final class ImageSet {
                 throw new IllegalStateException(name + ": pixels not set");
             }
             int imageBytes = channels * height * width;
-            int perChunk = chunks.length == 1 ? Math.max(1, count) : imagesPerChunk(imageBytes);
+            int perChunk = chunkImages;
+            if (chunks.length != Math.max(1, (count + (long) perChunk - 1) / perChunk)) {
+                throw new IllegalArgumentException(name + ": " + chunks.length + " pixel chunks for " + count
+                        + " images of " + perChunk + " per chunk");
+            }
             long capacity = 0;
             for (int c = 0; c < chunks.length; c++) {
                 int expected = (int) Math.min(perChunk, count - (long) c * perChunk);

@@ -131,33 +131,29 @@ class ImageSetTest {
     }
 
     @Test
-    void attributesAndChunkedStorage() {
-        // Chunked storage is what large sets use; build one with two chunks by hand.
-        int imageBytes = 3;
-        byte[][] chunks = {new byte[]{1, 2, 3}, new byte[]{4, 5, 6}};
-        // imagesPerChunk(3) is far above 1, so two chunks only arise for huge sets; the single-chunk path is
-        // exercised everywhere else. Here check the attribute path on one chunk.
-        ImageSet set = ImageSet.builder("attrs", 3, 1, 1).pixelChunks(new byte[][]{concat(chunks)}, 2)
-                .attributes(new byte[][]{{1, -1}, {-1, -1}}, List.of("Smiling", "Male"))
-                .itemNames(new String[]{"000001.jpg", "000002.jpg"}).build();
-        assertEquals(imageBytes, set.imageBytes());
+    void attributesItemNamesAndChunkedStorage() {
+        // Large sets are stored in several chunks; one image per chunk exercises the chunk arithmetic.
+        byte[][] chunks = {new byte[]{1, 2, 3}, new byte[]{4, 5, 6}, new byte[]{7, 8, 9}};
+        ImageSet set = ImageSet.builder("attrs", 3, 1, 1).pixelChunks(chunks, 1, 3)
+                .attributes(new byte[][]{{1, -1}, {-1, -1}, {1, 1}}, List.of("Smiling", "Male"))
+                .itemNames(new String[]{"000001.jpg", "000002.jpg", "000003.jpg"}).build();
+        assertEquals(3, set.imageBytes());
+        assertEquals(6, set.pixel(1, 2, 0, 0));
+        assertArrayEquals(new byte[]{7, 8, 9}, set.pixels(2));
+        assertArrayEquals(new byte[]{7, 8, 9}, set.subset(new int[]{2, 0}).pixels(0));
+        assertEquals(8 / 255f, set.toFloatNCHW(new int[]{0, 2}).getFloat(1, 1, 0, 0), 1e-7);
         assertArrayEquals(new byte[]{-1, -1}, set.attributes(1));
         assertEquals("000002.jpg", set.itemName(1));
         INDArray m = set.attributesMatrix(new int[]{1, 0}, DataType.FLOAT);
         assertArrayEquals(new float[]{-1, -1, 1, -1}, m.data().asFloat());
-        assertEquals(6, set.pixel(1, 2, 0, 0));
         byte[] copy = set.pixels(0);
         copy[0] = 99;
         assertNotEquals(99, set.pixel(0, 0, 0, 0));
-    }
-
-    private static byte[] concat(byte[][] parts) {
-        byte[] out = new byte[Arrays.stream(parts).mapToInt(p -> p.length).sum()];
-        int offset = 0;
-        for (byte[] p : parts) {
-            System.arraycopy(p, 0, out, offset, p.length);
-            offset += p.length;
-        }
-        return out;
+        // Two chunks of two images each hold at most four images.
+        assertThrows(IllegalArgumentException.class, () -> ImageSet.builder("x", 3, 1, 1)
+                .pixelChunks(new byte[][]{new byte[6], new byte[6]}, 2, 5).build());
+        byte[][] allocated = ImageSet.allocateChunks(5, 3);
+        assertEquals(1, allocated.length);
+        assertEquals(15, allocated[0].length);
     }
 }

@@ -19,14 +19,23 @@ final class RealData {
         return "true".equalsIgnoreCase(System.getenv("CI"));
     }
 
-    /** The shared data root, or null. */
+    /**
+     * The shared data root, or null: {@code fa.shared.dir}/data, else a {@code shared/data} beside the checkout
+     * (Maven run from lib/ sets fa.shared.dir one level too deep).
+     */
     static Path sharedDataRoot() {
         String shared = System.getProperty("fa.shared.dir");
-        if (shared == null) {
-            return null;
+        if (shared != null && Files.isDirectory(Path.of(shared).resolve("data"))) {
+            return Path.of(shared).resolve("data").normalize();
         }
-        Path root = Path.of(shared).resolve("data").normalize();
-        return Files.isDirectory(root) ? root : null;
+        Path here = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        for (Path dir = here; dir != null && dir.getNameCount() >= here.getNameCount() - 2; dir = dir.getParent()) {
+            Path candidate = dir.resolveSibling("shared").resolve("data");
+            if (Files.isDirectory(candidate)) {
+                return candidate.normalize();
+            }
+        }
+        return null;
     }
 
     static DataStore store() {

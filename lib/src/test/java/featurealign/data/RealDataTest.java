@@ -116,6 +116,27 @@ class RealDataTest {
         assertEquals(ann.fileName(ann.rows(Split.TEST)[0]), test.itemName(0));
     }
 
+    @Test
+    void fashionMnistWhenInstalled() throws IOException {
+        // Optional everywhere (CI included): Fashion-MNIST is not part of the kit's required data.
+        DataStore.Location location;
+        try {
+            location = RealData.store().locate(DataSetId.FASHION_MNIST);
+        } catch (DataFormatException e) {
+            org.junit.jupiter.api.Assumptions.abort("Fashion-MNIST not installed (optional): " + e.getMessage());
+            return;
+        }
+        ImageSet train = MnistReader.readFashionMnist(location.directory(), Split.TRAIN);
+        ImageSet test = MnistReader.readFashionMnist(location.directory(), Split.TEST);
+        int[] perClassTrain = new int[10];
+        Arrays.fill(perClassTrain, 6000);
+        int[] perClassTest = new int[10];
+        Arrays.fill(perClassTest, 1000);
+        assertArrayEquals(perClassTrain, train.labelCounts());
+        assertArrayEquals(perClassTest, test.labelCounts());
+        assertEquals("Ankle boot", train.classNames().get(train.label(0)));
+    }
+
     private static long sum(byte[] pixels) {
         long s = 0;
         for (byte b : pixels) {
