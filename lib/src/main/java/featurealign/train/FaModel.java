@@ -204,39 +204,50 @@ public final class FaModel {
         if (!ganActive || generator == null) {
             return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), Double.NaN, Double.NaN, Double.NaN);
         }
-        // Generator step on the reconstructions of the real batch (computed before the encoder update).
-        Map<String, INDArray> gFeed = new HashMap<>();
-        gFeed.put("xhat", enc.reconstruction());
-        if (condition != null) gFeed.put("condition", condition.castTo(dt));
-        if (config.perceptualWeight() > 0) gFeed.put("x", x);
+        double gLoss = generatorUpdate(enc.reconstruction(), condition, x, step);
+        double dReal = discriminatorUpdate(x, 1.0, "discriminator real loss", step);
+        // Fake step: prior z, exactly one FA step toward (z, labels of the batch), then G in training mode.
+        INDArray z = noise.gaussian(dt, batch, arch.latent());
+        INDArray fake = fakeImages(z, condition, r0 == null ? null : randomProbe(batch, noise), x);
+        double dFake = discriminatorUpdate(fake, -1.0, "discriminator fake loss", step);
+        return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), gLoss, dReal, dFake);
+    }
+
+    /** The generator sub-step on detached reconstructions {@code xhat}: one Adam step on G only. Returns L_G. */
+    double generatorUpdate(INDArray xhat, INDArray condition, INDArray realClamped, long step) {
         List<String> gOut = new ArrayList<>(List.of(generatorLossName));
         for (BnStat s : bnStats) { gOut.add(s.meanOutput()); gOut.add(s.varianceOutput()); }
-        OutAndGrad g = generatorGraph.calculateGradientsAndOutputs(gFeed, gOut, new ArrayList<>(generatorParams.keySet()));
+        OutAndGrad g = generatorGraph.calculateGradientsAndOutputs(generatorFeed(xhat, condition, realClamped), gOut,
+                new ArrayList<>(generatorParams.keySet()));
         double gLoss = g.getOutputs().get(generatorLossName).getDouble(0);
         check("generator loss", gLoss, step);
         checkGradients("generator", g.getGradients(), step);
         generatorAdam.update(generatorParams, g.getGradients());
-        updateRunningStatistics(g.getOutputs(), batch);
-
-        double dReal = discriminatorStep(x, 1.0, "discriminator real loss", step);
-
-        // Fake step: prior z, exactly one FA step toward (z, labels of the batch), then G in training mode.
-        INDArray z = noise.gaussian(dt, batch, arch.latent());
-        INDArray xTilde = alignOnce(z, condition, r0 == null ? null : randomProbe(batch, noise));
-        Map<String, INDArray> fFeed = new HashMap<>();
-        fFeed.put("xhat", xTilde);
-        if (condition != null) fFeed.put("condition", condition.castTo(dt));
-        if (config.perceptualWeight() > 0) fFeed.put("x", x);
-        List<String> fOut = new ArrayList<>(List.of(generatorImageName));
-        for (BnStat s : bnStats) { fOut.add(s.meanOutput()); fOut.add(s.varianceOutput()); }
-        Map<String, INDArray> fake = generatorGraph.output(fFeed, fOut);
-        updateRunningStatistics(fake, batch);
-        double dFake = discriminatorStep(fake.get(generatorImageName), -1.0, "discriminator fake loss", step);
-        return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), gLoss, dReal, dFake);
+        updateRunningStatistics(g.getOutputs(), (int) xhat.size(0));
+        return gLoss;
     }
 
-    private double discriminatorStep(INDArray images, double target, String what, long step) {
-        Map<String, INDArray> feed = Map.of("images", images, "target", Nd4j.valueArrayOf(new long[]{1}, target, dt));
+    /** G(x̃) of prior latents in training mode (batch statistics; running statistics updated as PyTorch does). */
+    INDArray fakeImages(INDArray z, INDArray condition, INDArray r0, INDArray realClamped) {
+        INDArray xTilde = alignOnce(z, condition, r0);
+        List<String> fOut = new ArrayList<>(List.of(generatorImageName));
+        for (BnStat s : bnStats) { fOut.add(s.meanOutput()); fOut.add(s.varianceOutput()); }
+        Map<String, INDArray> fake = generatorGraph.output(generatorFeed(xTilde, condition, realClamped), fOut);
+        updateRunningStatistics(fake, (int) z.size(0));
+        return fake.get(generatorImageName);
+    }
+
+    private Map<String, INDArray> generatorFeed(INDArray xhat, INDArray condition, INDArray realClamped) {
+        Map<String, INDArray> feed = new HashMap<>();
+        feed.put("xhat", xhat.castTo(dt));
+        if (condition != null) feed.put("condition", condition.castTo(dt));
+        if (config.perceptualWeight() > 0) feed.put("x", realClamped);
+        return feed;
+    }
+
+    /** A discriminator sub-step toward {@code target} (+1 real, −1 fake): one Adam step on D only. Returns L_D. */
+    double discriminatorUpdate(INDArray images, double target, String what, long step) {
+        Map<String, INDArray> feed = Map.of("images", images.castTo(dt), "target", Nd4j.valueArrayOf(new long[]{1}, target, dt));
         OutAndGrad d = discriminatorGraph.calculateGradientsAndOutputs(feed, List.of(discriminatorLossName),
                 new ArrayList<>(discriminatorParams.keySet()));
         double loss = d.getOutputs().get(discriminatorLossName).getDouble(0);
@@ -244,6 +255,11 @@ public final class FaModel {
         checkGradients("discriminator", d.getGradients(), step);
         discriminatorAdam.update(discriminatorParams, d.getGradients());
         return loss;
+    }
+
+    /** The encoder sub-step (weights clamped first when configured); exposed to tests. */
+    FaVaeEncoderStep.Result encoderUpdate(INDArray clampedImages, INDArray condition, INDArray eps, INDArray beta, INDArray r0) {
+        return encoderStep.run(clampedImages, condition, eps, beta, r0, encoderAdam);
     }
 
     /** PyTorch's BatchNorm2d running update: biased batch variance normalises, the unbiased one is averaged in. */
