@@ -54,6 +54,14 @@ public final class FaTrainer {
 
     /** Continues the run saved in {@code checkpoint} on the same data. */
     public static FaTrainer resume(Path checkpoint, ImageSet data) throws IOException {
+        return resume(checkpoint, data, null);
+    }
+
+    /**
+     * Continues the run saved in {@code checkpoint}; a non-null {@code config} replaces the saved one (for example to
+     * plan more steps). Its architecture and data type must match the saved arrays.
+     */
+    public static FaTrainer resume(Path checkpoint, ImageSet data, RunConfig replacement) throws IOException {
         Checkpoint c = Checkpoint.read(checkpoint);
         if (!"fa-vae-gan".equals(c.kind())) {
             throw new Checkpoint.CheckpointException(checkpoint, "kind '" + c.kind() + "', expected 'fa-vae-gan'");
@@ -64,6 +72,7 @@ public final class FaTrainer {
         } catch (IllegalArgumentException e) {
             throw new Checkpoint.CheckpointException(checkpoint, "config.properties: " + e.getMessage());
         }
+        if (replacement != null) config = replacement;
         FaModel model = new FaModel(config);
         for (var e : model.stateArrays().entrySet()) e.getValue().assign(c.array(checkpoint, e.getKey(), e.getValue()));
         restore(checkpoint, c, "encoder", model.encoderOptimizer());
