@@ -36,7 +36,8 @@ public final class Main {
     static final String COMMON = """
               --dataset NAME    mnist (default), fashion-mnist, cifar10 or celeba
               --profile NAME    smoke, cpu (default; or $FA_PROFILE) or paper
-              --out DIR         run folder (default results/<dataset>); holds checkpoint.zip, figures, CSVs
+              --out DIR         run folder (default results/<dataset> for cpu, results/<profile>/<dataset> otherwise,
+                                or under $FA_RESULTS_DIR); holds checkpoint.zip, figures, CSVs
               --set KEY=VALUE   override one setting of the profile (repeatable), e.g. --set steps=2000,
                                 --set alignment.steps=2; 'featurealign train --settings' lists the keys
             """;
@@ -222,6 +223,6 @@ public final class Main {
             return c.with(overrides);
         }
 
-        Path out() { return out != null ? out : Path.of("results", dataset); }
+        Path out() { return out != null ? out : Experiment.outputDirFor(config()); }
     }
 }

@@ -93,6 +93,32 @@ public final class Experiment {
         return new Experiment(config, outputDir, train, test, trainer);
     }
 
+    /**
+     * Where a run's outputs go: {@code $FA_RESULTS_DIR} if set, else the kit's {@code results/} folder (found from the
+     * working directory, so notebooks and the command line agree), then {@code <dataset>} for the default {@code cpu}
+     * profile and {@code <profile>/<dataset>} for the others (the {@code results/} of the repository holds the
+     * default profile's outputs).
+     */
+    public static Path outputDirFor(RunConfig config) {
+        String env = System.getenv("FA_RESULTS_DIR");
+        Path base = env != null && !env.isBlank() ? Path.of(env) : kitRoot().resolve("results");
+        return config.profile().equals("cpu") ? base.resolve(config.dataset()) : base.resolve(config.profile()).resolve(config.dataset());
+    }
+
+    /** The kit's root: the nearest folder up from the working directory that has pom.xml and notebooks/. */
+    static Path kitRoot() {
+        Path here = Path.of("").toAbsolutePath();
+        for (Path p = here; p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("pom.xml")) && Files.isDirectory(p.resolve("notebooks"))) return p;
+        }
+        return here;
+    }
+
+    /** {@link #open(RunConfig, Path)} in {@link #outputDirFor(RunConfig)}. */
+    public static Experiment open(RunConfig config) throws IOException {
+        return open(config, outputDirFor(config));
+    }
+
     /** Same run when everything but the planned number of steps and the output bookkeeping matches. */
     private static boolean sameRun(RunConfig a, RunConfig b) {
         var pa = a.toProperties();
