@@ -26,9 +26,8 @@ PROFILES = ("smoke", "cpu", "paper")
 # Seconds a single cell may run; 0 means no limit. Generous: the CI machine has 2 shared cores.
 DEFAULT_CELL_TIMEOUT = {"smoke": 1800, "cpu": 4 * 3600, "paper": 0}
 KERNEL_STARTUP_TIMEOUT = 90
-# A kernel that fails while starting (see environment/launcher/KernelLauncher.java) is started again this often.
-KERNEL_START_ATTEMPTS = 4
-LAUNCHER_MARKER = b"featurealign-kernel-launcher:"
+# A kernel that dies or stays silent before the first cell is started again, up to this many times in all.
+KERNEL_START_ATTEMPTS = 3
 IMAGE_MARKER = re.compile(r"//\s*expect:\s*image\b")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
@@ -152,7 +151,7 @@ def execute_notebook(source_path, output_path, log_path, cell_timeout, allow_err
 
 def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose):
     """One kernel, one pass over the notebook. Returns the notebook, the result, and whether the kernel failed
-    while starting (before any cell ran, or by the launcher's start-up check), which is worth another try."""
+    before any cell ran, which is worth another try."""
     result = RunResult(source_path.name)
     nb = nbformat.read(str(source_path), as_version=4)
     result.cells = len(nb.cells)
@@ -167,10 +166,11 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose):
         progress["index"] = cell_index
         progress["started"] = time.monotonic()
 
-    def on_cell_complete(cell, cell_index):
+    def on_cell_executed(cell, cell_index, execute_reply):
         if verbose:
             seconds = time.monotonic() - progress["started"]
-            print(f"    cell {cell_index + 1:>3}/{len(nb.cells)}  {seconds:8.1f} s  {first_line(cell.source)}",
+            status = "  ERROR" if execute_reply.get("content", {}).get("status") == "error" else ""
+            print(f"    cell {cell_index + 1:>3}/{len(nb.cells)}  {seconds:8.1f} s  {first_line(cell.source)}{status}",
                   flush=True)
 
     client = NotebookClient(
@@ -183,11 +183,10 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose):
         record_timing=True,
         resources={"metadata": {"path": str(source_path.parent)}},
         on_cell_start=on_cell_start,
-        on_cell_complete=on_cell_complete,
+        on_cell_executed=on_cell_executed,
     )
     failure = None
     start_failed = False
-    log_offset = log_path.stat().st_size if log_path.exists() else 0
     with open(log_path, "ab") as kernel_log:
         kernel_log.write(f"=== {source_path.name}: kernel start at {time.strftime('%H:%M:%S')}\n".encode())
         kernel_log.flush()
@@ -201,7 +200,7 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose):
         except DeadKernelError:
             where = describe_cell(nb, progress["index"]) if progress["index"] is not None else "start-up"
             failure = f"the kernel died during {where} (see {display_path(log_path)})"
-            start_failed = progress["index"] is None or LAUNCHER_MARKER in log_path.read_bytes()[log_offset:]
+            start_failed = progress["index"] is None
         except RuntimeError as error:  # the kernel died or did not answer before the first cell
             failure = f"the kernel did not start: {error} (see {display_path(log_path)})"
             start_failed = progress["index"] is None
