@@ -102,8 +102,7 @@ public final class LocalEndToEndStep {
 
     /** The loss alone (forward only) for already-clamped input {@code x}; for finite-difference tests. */
     double loss(INDArray x) {
-        LocalGraphs.releaseIntermediatesEagerly(sd);
-        INDArray out = sd.output(Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
+        INDArray out = LocalGraphs.outputs(sd, Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
         double loss = out.getDouble(0);
         out.close();
         return loss;
@@ -111,8 +110,7 @@ public final class LocalEndToEndStep {
 
     /** Loss and all parameter gradients for already-clamped input {@code x}; for tests. The caller closes them. */
     OutAndGrad lossAndGradients(INDArray x) {
-        if (sd.getFunction("grad") == null) sd.createGradFunction();
-        LocalGraphs.releaseIntermediatesEagerly(sd.getFunction("grad"));
-        return sd.calculateGradientsAndOutputs(Map.of(INPUT, x.castTo(dataType)), List.of(LOSS), List.copyOf(parameters.keySet()));
+        return LocalGraphs.gradientsAndOutputs(sd, Map.of(INPUT, x.castTo(dataType)), List.of(LOSS),
+                List.copyOf(parameters.keySet()));
     }
 }

@@ -138,8 +138,6 @@ public final class LocalReconstruction {
             if (target == null) sd.setArrayForVariable(v.name(), given.castTo(dataType).dup());
             else target.assign(given);
         }
-        INDArray in = value.castTo(dataType);
-        LocalGraphs.releaseIntermediatesEagerly(sd);
-        return sd.output(Map.of(placeholder, in), output).get(output);
+        return LocalGraphs.outputs(sd, Map.of(placeholder, value.castTo(dataType)), output).get(output);
     }
 }

@@ -313,8 +313,7 @@ public final class LocalTraining {
         if (module >= trainedModules || !m.parametrised()) {
             throw new IllegalArgumentException("module " + module + " is not a trained module with parameters");
         }
-        LocalGraphs.releaseIntermediatesEagerly(m.graph());
-        INDArray out = m.graph().output(Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
+        INDArray out = LocalGraphs.outputs(m.graph(), Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
         double loss = out.getDouble(0);
         out.close();
         return loss;
@@ -322,9 +321,7 @@ public final class LocalTraining {
 
     private OutAndGrad run(Module m, INDArray x) {
         SameDiff sd = m.graph();
-        if (sd.getFunction("grad") == null) sd.createGradFunction();
-        LocalGraphs.releaseIntermediatesEagerly(sd.getFunction("grad"));
-        OutAndGrad out = sd.calculateGradientsAndOutputs(Map.of(INPUT, x), List.of(OUTPUT, LOSS), m.computedGradients());
+        OutAndGrad out = LocalGraphs.gradientsAndOutputs(sd, Map.of(INPUT, x), List.of(OUTPUT, LOSS), m.computedGradients());
         Map<String, INDArray> gradients = new LinkedHashMap<>(out.getGradients());
         for (String name : m.zeroGradients()) {
             gradients.put(name, Nd4j.zeros(dataType, sd.getVariable(name).getShape())); // the bias cancels: exactly 0
@@ -333,8 +330,7 @@ public final class LocalTraining {
     }
 
     private INDArray forward(Module m, INDArray x) {
-        LocalGraphs.releaseIntermediatesEagerly(m.graph());
-        return m.graph().output(Map.of(INPUT, x), OUTPUT).get(OUTPUT);
+        return LocalGraphs.outputs(m.graph(), Map.of(INPUT, x), OUTPUT).get(OUTPUT);
     }
 
     private void requireBatch(INDArray images) {
