@@ -36,6 +36,8 @@ import java.util.Map;
  * reference. Autodiff would return that zero as rounding noise (the two bias paths are summed in different orders),
  * and Adam, which divides by the gradient's own scale, would turn noise above ε into steps of size lr; so the bias
  * gradients of affine modules are set to exact zeros instead of being computed.
+ * <p>
+ * Not thread-safe: use one instance from one thread.
  */
 public final class LocalTraining {
 
@@ -86,8 +88,8 @@ public final class LocalTraining {
         public double loss() { return loss; }
     }
 
-    /** One module: its network (one layer, whole-network variable names) and graph, if it has parameters or runs. */
-    private record Module(int index, LayerSpec layer, Shape input, SameDiff graph, Network net, List<String> parameterNames,
+    /** One module: its one-layer graph (whole-network variable names) and which gradients it computes or knows are 0. */
+    private record Module(int index, LayerSpec layer, Shape input, SameDiff graph, List<String> parameterNames,
                           List<String> computedGradients, List<String> zeroGradients) {
         boolean parametrised() { return !parameterNames.isEmpty(); }
     }
@@ -123,7 +125,7 @@ public final class LocalTraining {
             boolean affine = layer instanceof LayerSpec.Conv2d || layer instanceof LayerSpec.Dense;
             List<String> zero = affine ? List.of(names.get(1)) : List.of();
             List<String> computed = affine ? List.of(names.get(0)) : names;
-            modules.add(new Module(i, layer, shapes.get(i), sd, net, names, computed, zero));
+            modules.add(new Module(i, layer, shapes.get(i), sd, names, computed, zero));
             for (SDVariable v : net.parameters()) {
                 parameters.put(v.name(), v.getArr());
                 if (trained) trainedParameters.put(v.name(), v.getArr());
