@@ -6,6 +6,7 @@ import featurealign.align.Losses;
 import featurealign.nn.Architecture;
 import featurealign.nn.Encoder;
 import featurealign.nn.Generator;
+import featurealign.nn.GraphCalls;
 import featurealign.nn.Network;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -217,7 +218,7 @@ public final class FaModel {
     double generatorUpdate(INDArray xhat, INDArray condition, INDArray realClamped, long step) {
         List<String> gOut = new ArrayList<>(List.of(generatorLossName));
         for (BnStat s : bnStats) { gOut.add(s.meanOutput()); gOut.add(s.varianceOutput()); }
-        OutAndGrad g = generatorGraph.calculateGradientsAndOutputs(generatorFeed(xhat, condition, realClamped), gOut,
+        OutAndGrad g = GraphCalls.gradientsAndOutputs(generatorGraph, generatorFeed(xhat, condition, realClamped), gOut,
                 new ArrayList<>(generatorParams.keySet()));
         double gLoss = g.getOutputs().get(generatorLossName).getDouble(0);
         check("generator loss", gLoss, step);
@@ -232,7 +233,7 @@ public final class FaModel {
         INDArray xTilde = alignOnce(z, condition, r0);
         List<String> fOut = new ArrayList<>(List.of(generatorImageName));
         for (BnStat s : bnStats) { fOut.add(s.meanOutput()); fOut.add(s.varianceOutput()); }
-        Map<String, INDArray> fake = generatorGraph.output(generatorFeed(xTilde, condition, realClamped), fOut);
+        Map<String, INDArray> fake = GraphCalls.outputs(generatorGraph, generatorFeed(xTilde, condition, realClamped), fOut.toArray(String[]::new));
         updateRunningStatistics(fake, (int) z.size(0));
         return fake.get(generatorImageName);
     }
@@ -248,7 +249,7 @@ public final class FaModel {
     /** A discriminator sub-step toward {@code target} (+1 real, −1 fake): one Adam step on D only. Returns L_D. */
     double discriminatorUpdate(INDArray images, double target, String what, long step) {
         Map<String, INDArray> feed = Map.of("images", images.castTo(dt), "target", Nd4j.valueArrayOf(new long[]{1}, target, dt));
-        OutAndGrad d = discriminatorGraph.calculateGradientsAndOutputs(feed, List.of(discriminatorLossName),
+        OutAndGrad d = GraphCalls.gradientsAndOutputs(discriminatorGraph, feed, List.of(discriminatorLossName),
                 new ArrayList<>(discriminatorParams.keySet()));
         double loss = d.getOutputs().get(discriminatorLossName).getDouble(0);
         check(what, loss, step);
@@ -310,7 +311,7 @@ public final class FaModel {
         for (long start = 0; start < images.size(0); start += INFERENCE_CHUNK) {
             long end = Math.min(images.size(0), start + INFERENCE_CHUNK);
             INDArray x = Transforms.max(Transforms.min(images.get(NDArrayIndex.interval(start, end)).castTo(dt), 0.99, true), 0.01, false);
-            Map<String, INDArray> out = inference.output(Map.of("x", x), muName, logVarName);
+            Map<String, INDArray> out = GraphCalls.outputs(inference, Map.of("x", x), muName, logVarName);
             mus.add(out.get(muName));
             lvs.add(out.get(logVarName));
         }
@@ -330,7 +331,7 @@ public final class FaModel {
         feed.put("z", z.castTo(dt));
         if (condition != null) feed.put("condition", condition.castTo(dt));
         if (r0 != null) feed.put("r0", r0);
-        return inference.output(feed, alignedOneStepName).get(alignedOneStepName);
+        return GraphCalls.outputs(inference, feed, alignedOneStepName).get(alignedOneStepName);
     }
 
     private INDArray alignChunks(INDArray z, INDArray condition, Noise noise, String output) {
@@ -349,7 +350,7 @@ public final class FaModel {
                 if (noise == null) throw new IllegalArgumentException("a random initial probe needs a Noise source");
                 feed.put("r0", randomProbe(end - start, noise));
             }
-            parts.add(inference.output(feed, output).get(output));
+            parts.add(GraphCalls.outputs(inference, feed, output).get(output));
         }
         return Nd4j.concat(0, parts.toArray(INDArray[]::new));
     }
@@ -365,7 +366,7 @@ public final class FaModel {
             Map<String, INDArray> feed = new HashMap<>();
             feed.put("xhat_eval", xhat.get(NDArrayIndex.interval(start, end)).castTo(dt));
             if (condition != null) feed.put("condition_eval", condition.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            parts.add(generatorGraph.output(feed, generatorEvalName).get(generatorEvalName));
+            parts.add(GraphCalls.outputs(generatorGraph, feed, generatorEvalName).get(generatorEvalName));
         }
         return Nd4j.concat(0, parts.toArray(INDArray[]::new));
     }

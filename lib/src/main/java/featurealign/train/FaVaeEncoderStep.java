@@ -4,6 +4,7 @@ import featurealign.align.AlignmentOptions;
 import featurealign.align.FaVaeObjective;
 import featurealign.nn.Architecture;
 import featurealign.nn.Encoder;
+import featurealign.nn.GraphCalls;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
@@ -100,7 +101,7 @@ public final class FaVaeEncoderStep {
     public Result run(INDArray x, INDArray condition, INDArray eps, INDArray beta, INDArray r0, Adam optimizer) {
         if (clampWeights) clampWeights();
         Map<String, INDArray> feed = feed(x, condition, eps, beta, r0);
-        OutAndGrad out = sd.calculateGradientsAndOutputs(feed, outputs, parameterNames);
+        OutAndGrad out = GraphCalls.gradientsAndOutputs(sd, feed, outputs, parameterNames);
         Map<String, INDArray> values = out.getOutputs();
         double loss = values.get("loss").getDouble(0);
         Result r = new Result(loss, values.get("rl").getDouble(0), values.get("klw").getDouble(0), values.get("xhat"));

@@ -1,5 +1,7 @@
 package featurealign.train;
 
+import featurealign.nn.GraphCalls;
+
 import featurealign.nn.Network;
 import featurealign.nn.NetworkSpec;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -102,7 +104,7 @@ public final class LocalEndToEndStep {
 
     /** The loss alone (forward only) for already-clamped input {@code x}; for finite-difference tests. */
     double loss(INDArray x) {
-        INDArray out = LocalGraphs.outputs(sd, Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
+        INDArray out = GraphCalls.outputs(sd, Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
         double loss = out.getDouble(0);
         out.close();
         return loss;
@@ -110,7 +112,7 @@ public final class LocalEndToEndStep {
 
     /** Loss and all parameter gradients for already-clamped input {@code x}; for tests. The caller closes them. */
     OutAndGrad lossAndGradients(INDArray x) {
-        return LocalGraphs.gradientsAndOutputs(sd, Map.of(INPUT, x.castTo(dataType)), List.of(LOSS),
+        return GraphCalls.gradientsAndOutputs(sd, Map.of(INPUT, x.castTo(dataType)), List.of(LOSS),
                 List.copyOf(parameters.keySet()));
     }
 }

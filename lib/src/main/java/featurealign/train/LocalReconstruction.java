@@ -1,5 +1,7 @@
 package featurealign.train;
 
+import featurealign.nn.GraphCalls;
+
 import featurealign.align.AlignmentOptions.Squash;
 import featurealign.nn.LayerSpec;
 import featurealign.nn.Network;
@@ -138,6 +140,6 @@ public final class LocalReconstruction {
             if (target == null) sd.setArrayForVariable(v.name(), given.castTo(dataType).dup());
             else target.assign(given);
         }
-        return LocalGraphs.outputs(sd, Map.of(placeholder, value.castTo(dataType)), output).get(output);
+        return GraphCalls.outputs(sd, Map.of(placeholder, value.castTo(dataType)), output).get(output);
     }
 }

@@ -1,5 +1,7 @@
 package featurealign.train;
 
+import featurealign.nn.GraphCalls;
+
 import featurealign.nn.Architecture;
 import featurealign.nn.LayerSpec;
 import featurealign.nn.Network;
@@ -315,7 +317,7 @@ public final class LocalTraining {
         if (module >= trainedModules || !m.parametrised()) {
             throw new IllegalArgumentException("module " + module + " is not a trained module with parameters");
         }
-        INDArray out = LocalGraphs.outputs(m.graph(), Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
+        INDArray out = GraphCalls.outputs(m.graph(), Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
         double loss = out.getDouble(0);
         out.close();
         return loss;
@@ -323,7 +325,7 @@ public final class LocalTraining {
 
     private OutAndGrad run(Module m, INDArray x) {
         SameDiff sd = m.graph();
-        OutAndGrad out = LocalGraphs.gradientsAndOutputs(sd, Map.of(INPUT, x), List.of(OUTPUT, LOSS), m.computedGradients());
+        OutAndGrad out = GraphCalls.gradientsAndOutputs(sd, Map.of(INPUT, x), List.of(OUTPUT, LOSS), m.computedGradients());
         Map<String, INDArray> gradients = new LinkedHashMap<>(out.getGradients());
         for (String name : m.zeroGradients()) {
             gradients.put(name, Nd4j.zeros(dataType, sd.getVariable(name).getShape())); // the bias cancels: exactly 0
@@ -332,7 +334,7 @@ public final class LocalTraining {
     }
 
     private INDArray forward(Module m, INDArray x) {
-        return LocalGraphs.outputs(m.graph(), Map.of(INPUT, x), OUTPUT).get(OUTPUT);
+        return GraphCalls.outputs(m.graph(), Map.of(INPUT, x), OUTPUT).get(OUTPUT);
     }
 
     private void requireBatch(INDArray images) {
