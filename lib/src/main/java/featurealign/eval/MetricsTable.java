@@ -52,6 +52,13 @@ public final class MetricsTable {
         return this;
     }
 
+    /** Appends a generated-vs-real Fréchet distance and, on the next row, its real-vs-real floor. */
+    public MetricsTable addFrechet(String metric, SampleQuality.Comparison c, String note) {
+        add(metric, c.frechet(), "judge features²", c.count() + " images per set" + (note.isEmpty() ? "" : "; " + note));
+        return add(metric + " (real-vs-real floor)", c.realFloor(), "judge features²",
+                c.count() + " images per set, two disjoint real sets");
+    }
+
     /** Number of rows. */
     public int size() { return table.rowCount(); }
 

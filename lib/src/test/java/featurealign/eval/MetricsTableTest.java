@@ -46,6 +46,15 @@ class MetricsTableTest {
     }
 
     @Test
+    void addFrechetPutsTheFloorOnTheNextRow() {
+        MetricsTable t = new MetricsTable("fd").addFrechet("Fréchet (samples)",
+                new SampleQuality.Comparison(12.5, 1.25, 1000), "z ~ N(0,I)");
+        assertEquals(2, t.size());
+        assertEquals(12.5, t.value("Fréchet (samples)"));
+        assertEquals(1.25, t.value("Fréchet (samples) (real-vs-real floor)"));
+    }
+
+    @Test
     void readingAForeignCsvNamesTheFileAndTheExpectedHeader(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("other.csv");
         Files.writeString(file, "a,b\n1,2\n");
