@@ -28,4 +28,10 @@ public final class Losses {
         SDVariable d = critic.rsub(target);
         return d.mul(d).sum().mul(0.5);
     }
+
+    /** ½ Σ (target − d)² with the target as a graph value (a placeholder of shape [1], broadcast). */
+    public static SDVariable leastSquares(SDVariable critic, SDVariable target) {
+        SDVariable d = target.sub(critic);
+        return d.mul(d).sum().mul(0.5);
+    }
 }

@@ -99,6 +99,17 @@ public final class Encoder {
         return w;
     }
 
+    /** Makes this encoder use {@code source}'s parameter arrays (see {@link Network#shareParametersWith}). */
+    public void shareParametersWith(Encoder source) {
+        trunk.shareParametersWith(source.trunk);
+        mean.shareParametersWith(source.mean);
+        logVar.shareParametersWith(source.logVar);
+        if ((conditioning == null) != (source.conditioning == null)) {
+            throw new IllegalArgumentException("cannot share parameters between a conditioned and an unconditioned encoder");
+        }
+        if (conditioning != null) conditioning.shareParametersWith(source.conditioning);
+    }
+
     public void initialize(long seed) {
         trunk.initialize(seed);
         mean.initialize(seed);

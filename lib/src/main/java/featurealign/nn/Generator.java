@@ -56,6 +56,12 @@ public final class Generator {
         return p;
     }
 
+    /** Makes this generator use {@code source}'s parameter and running-statistics arrays. */
+    public void shareParametersWith(Generator source) {
+        if (labelMap != null) labelMap.shareParametersWith(source.labelMap);
+        body.shareParametersWith(source.body);
+    }
+
     public void initialize(long seed) {
         if (labelMap != null) labelMap.initialize(seed);
         body.initialize(seed);

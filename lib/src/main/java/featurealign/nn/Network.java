@@ -92,6 +92,25 @@ public final class Network {
         return names;
     }
 
+    /**
+     * Makes this network use {@code source}'s parameter and running-statistics arrays (the same objects, so an
+     * in-place update through either graph is seen by both). Both must come from the same spec.
+     */
+    public void shareParametersWith(Network source) {
+        if (!source.spec.layers().equals(spec.layers()) || !source.spec.input().equals(spec.input())) {
+            throw new IllegalArgumentException("cannot share parameters between different networks: " + source.spec.name()
+                    + " and " + spec.name());
+        }
+        for (int i = 0; i < layerParams.size(); i++) {
+            for (int k = 0; k < layerParams.get(i).size(); k++) {
+                sd.setArrayForVariable(layerParams.get(i).get(k).name(), source.layerParams.get(i).get(k).getArr());
+            }
+            for (int k = 0; k < layerRunning.get(i).size(); k++) {
+                sd.setArrayForVariable(layerRunning.get(i).get(k).name(), source.layerRunning.get(i).get(k).getArr());
+            }
+        }
+    }
+
     /** Trainable variables of layer {@code i} (W,b or gamma,beta; empty for parameter-free layers). */
     public List<SDVariable> layerParameters(int i) { return layerParams.get(i); }
 

@@ -95,6 +95,7 @@ public final class FaVaeEncoderStep {
      * @param beta      {@code [batch]} KL weights
      * @param r0        initial probe or null for r0 = 0
      * @param optimizer the encoder's Adam
+     * @throws TrainingDivergedException if the loss or a gradient is NaN/Inf; then no parameter is updated
      */
     public Result run(INDArray x, INDArray condition, INDArray eps, INDArray beta, INDArray r0, Adam optimizer) {
         if (clampWeights) clampWeights();
@@ -103,7 +104,16 @@ public final class FaVaeEncoderStep {
         Map<String, INDArray> values = out.getOutputs();
         double loss = values.get("loss").getDouble(0);
         Result r = new Result(loss, values.get("rl").getDouble(0), values.get("klw").getDouble(0), values.get("xhat"));
-        if (!Double.isFinite(loss)) return r; // the caller stops; parameters stay as they were
+        if (!Double.isFinite(loss)) {
+            throw new TrainingDivergedException("encoder loss (Σβ·KL + RL) is " + loss + " (RL " + r.reconstructionLoss()
+                    + ", Σβ·KL " + r.klWeighted() + ") at encoder step " + (optimizer.step() + 1));
+        }
+        for (var e : out.getGradients().entrySet()) {
+            if (!Double.isFinite(e.getValue().sumNumber().doubleValue())) {
+                throw new TrainingDivergedException("encoder gradient of " + e.getKey() + " is not finite at encoder step "
+                        + (optimizer.step() + 1));
+            }
+        }
         optimizer.update(parameters, out.getGradients());
         for (INDArray g : out.getGradients().values()) g.close();
         return r;

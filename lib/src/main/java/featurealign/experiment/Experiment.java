@@ -1,0 +1,304 @@
+package featurealign.experiment;
+
+import featurealign.data.CelebAReader;
+import featurealign.data.DataStore;
+import featurealign.data.ImageSet;
+import featurealign.data.Split;
+import featurealign.train.*;
+import featurealign.viz.Charts;
+import featurealign.viz.ImageGrid;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import tech.tablesaw.api.Table;
+
+import java.awt.*;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One walkthrough of the paper on one data set: the data, the FA-VAE-GAN run, and every figure and table, each written
+ * under the output folder as it is made. Notebooks and the command line call exactly these methods.
+ * <p>
+ * Every method can be called again in any order: {@link #open} continues from the run's checkpoint when one exists,
+ * {@link #train} trains only the steps still missing, and each figure draws its noise from its own seeded stream.
+ */
+public final class Experiment {
+
+    /** Seeds of the figures' noise streams, offset from the run seed so figures do not depend on cell order. */
+    private static final long RECONSTRUCTION_SEED = 101, SAMPLE_SEED = 202, ROWS_SEED = 303, INTERPOLATION_SEED = 404;
+
+    private final RunConfig config;
+    private final Path outputDir;
+    private final ImageSet trainSet, testSet;
+    private final FaTrainer trainer;
+    private final Map<String, BufferedImage> figures = new LinkedHashMap<>();
+
+    private Experiment(RunConfig config, Path outputDir, ImageSet trainSet, ImageSet testSet, FaTrainer trainer) {
+        this.config = config;
+        this.outputDir = outputDir;
+        this.trainSet = trainSet;
+        this.testSet = testSet;
+        this.trainer = trainer;
+    }
+
+    /**
+     * Loads the data set of {@code config} through the data store and starts the run, or continues it from
+     * {@code outputDir/checkpoint.zip} when that holds a run with the same settings (a different one is an error that
+     * says which file to remove).
+     */
+    public static Experiment open(RunConfig config, Path outputDir) throws IOException {
+        DataStore store = DataStore.fromEnvironment();
+        ImageSet train, test;
+        switch (config.dataset()) {
+            case "mnist" -> { train = store.mnist(Split.TRAIN); test = store.mnist(Split.TEST); }
+            case "fashion-mnist" -> { train = store.fashionMnist(Split.TRAIN); test = store.fashionMnist(Split.TEST); }
+            case "cifar10" -> { train = store.cifar10(Split.TRAIN); test = store.cifar10(Split.TEST); }
+            case "celeba" -> {
+                int size = config.architecture().image().dim(1);
+                CelebAReader.Preprocessing pre = new CelebAReader.Preprocessing(CelebAReader.Preprocessing.DEFAULT.cropSize(), size);
+                int limit = config.trainLimit() > 0 ? config.trainLimit() : Integer.MAX_VALUE;
+                train = store.celebA(Split.TRAIN, pre, limit);
+                test = store.celebA(Split.TEST, pre, Math.max(config.evalImages(), config.sampleImages()));
+            }
+            default -> throw new IllegalArgumentException("unknown dataset " + config.dataset());
+        }
+        return open(config, outputDir, train, test);
+    }
+
+    /** As {@link #open(RunConfig, Path)} with data sets the caller loaded. */
+    public static Experiment open(RunConfig config, Path outputDir, ImageSet train, ImageSet test) throws IOException {
+        Files.createDirectories(outputDir);
+        Path ckpt = outputDir.resolve("checkpoint.zip");
+        FaTrainer trainer;
+        if (Files.exists(ckpt)) {
+            trainer = FaTrainer.resume(ckpt, train);
+            RunConfig saved = trainer.config();
+            if (!sameRun(saved, config)) {
+                throw new IllegalStateException(ckpt + " holds a run with other settings (profile " + saved.profile()
+                        + ", " + saved.steps() + " steps); delete it, or choose another output folder, to start this one");
+            }
+            // The saved run may have fewer steps planned than this config (a longer run continues it).
+            if (saved.steps() != config.steps()) trainer = FaTrainer.resume(ckpt, train, config);
+        } else {
+            trainer = new FaTrainer(config, train);
+        }
+        trainer.checkpointTo(ckpt);
+        return new Experiment(config, outputDir, train, test, trainer);
+    }
+
+    /**
+     * Where a run's outputs go: {@code $FA_RESULTS_DIR} if set, else the kit's {@code results/} folder (found from the
+     * working directory, so notebooks and the command line agree), then {@code <dataset>} for the default {@code cpu}
+     * profile and {@code <profile>/<dataset>} for the others (the {@code results/} of the repository holds the
+     * default profile's outputs).
+     */
+    public static Path outputDirFor(RunConfig config) {
+        String env = System.getenv("FA_RESULTS_DIR");
+        Path base = env != null && !env.isBlank() ? Path.of(env) : kitRoot().resolve("results");
+        return config.profile().equals("cpu") ? base.resolve(config.dataset()) : base.resolve(config.profile()).resolve(config.dataset());
+    }
+
+    /** The kit's root: the nearest folder up from the working directory that has pom.xml and notebooks/. */
+    static Path kitRoot() {
+        Path here = Path.of("").toAbsolutePath();
+        for (Path p = here; p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("pom.xml")) && Files.isDirectory(p.resolve("notebooks"))) return p;
+        }
+        return here;
+    }
+
+    /** {@link #open(RunConfig, Path)} in {@link #outputDirFor(RunConfig)}. */
+    public static Experiment open(RunConfig config) throws IOException {
+        return open(config, outputDirFor(config));
+    }
+
+    /** Same run when everything but the planned number of steps and the output bookkeeping matches. */
+    private static boolean sameRun(RunConfig a, RunConfig b) {
+        var pa = a.toProperties();
+        var pb = b.toProperties();
+        for (String k : List.of("steps", "checkpointEvery", "gcEvery", "evalImages", "sampleImages", "profile")) {
+            pa.remove(k);
+            pb.remove(k);
+        }
+        return pa.equals(pb);
+    }
+
+    public RunConfig config() { return config; }
+
+    public Path outputDir() { return outputDir; }
+
+    public ImageSet trainSet() { return trainSet; }
+
+    public ImageSet testSet() { return testSet; }
+
+    public FaTrainer trainer() { return trainer; }
+
+    public FaModel model() { return trainer.model(); }
+
+    /** One line that says what this run is, for the top of a notebook or log. */
+    public String describe() {
+        return String.format("%s · profile %s · %d steps of batch %d (%s) · %d training images · %d test images · step %d done",
+                config.dataset(), config.profile(), config.steps(), config.batchSize(),
+                config.gan() ? "GAN from step " + config.ganStartStep() : "no GAN", trainer.data().size(),
+                testSet.size(), trainer.step());
+    }
+
+    /** Trains the steps still missing, printing about {@code lines} progress lines, then saves the history. */
+    public void train(PrintStream out, int lines) throws IOException {
+        trainer.onProgress(Progress.evenly(out, config.steps(), lines));
+        trainer.train();
+        trainer.history().saveCsv(outputDir.resolve("history.csv"));
+    }
+
+    /** Trains the steps still missing with a custom progress listener. */
+    public void train(Progress.Listener listener) throws IOException {
+        trainer.onProgress(listener);
+        trainer.train();
+        trainer.history().saveCsv(outputDir.resolve("history.csv"));
+    }
+
+    // ------------------------------------------------------------------ figures
+
+    /** A grid of the first {@code n} training images. */
+    public BufferedImage dataPeek(int n) throws IOException {
+        INDArray x = trainSet.toNCHW(range(Math.min(n, trainSet.size())), config.dataType());
+        return keep("data", ImageGrid.grid(x, columns(n), ImageGrid.DEFAULT_PADDING, scale()));
+    }
+
+    /** Encoder losses (log scale) and, once the GAN trains, the GAN losses, from the history. */
+    public BufferedImage lossChart() throws IOException {
+        Table h = trainer.history().table();
+        if (h.rowCount() == 0) throw new IllegalStateException("no training steps yet: call train first");
+        int smooth = Math.max(1, h.rowCount() / 50);
+        List<BufferedImage> parts = new ArrayList<>();
+        parts.add(Charts.toImage(Charts.lossChart(h, Charts.LossChartOptions.defaults()
+                .withTitle("Encoder losses (sums over the batch)").withLogY(true).withSmoothing(smooth).withSize(800, 360),
+                History.STEP, History.RECONSTRUCTION, History.KL)));
+        if (h.doubleColumn(History.GENERATOR).countMissing() < h.rowCount()) {
+            parts.add(Charts.toImage(Charts.lossChart(h, Charts.LossChartOptions.defaults()
+                    .withTitle("Least-squares GAN losses").withSmoothing(smooth).withSize(800, 300),
+                    History.STEP, History.GENERATOR, History.DISCRIMINATOR_REAL, History.DISCRIMINATOR_FAKE)));
+        }
+        return keep("losses", stack(parts));
+    }
+
+    /**
+     * Test images (odd rows) above their FA reconstructions (even rows): posterior z = μ + σ·ε, true conditioning,
+     * one alignment pass from r0 = 0, sigmoid — no decoder.
+     */
+    public BufferedImage reconstructions(int n) throws IOException {
+        int[] idx = range(Math.min(n, testSet.size()));
+        INDArray x = testSet.toNCHW(idx, config.dataType());
+        INDArray cond = Conditioning.of(config.architecture(), testSet, idx, config.dataType());
+        INDArray rec = model().reconstruct(x, cond, new Noise(config.seed() + RECONSTRUCTION_SEED));
+        return keep("reconstructions", ImageGrid.sideBySide(x, rec, columns(n), ImageGrid.DEFAULT_PADDING, scale()));
+    }
+
+    /** Prior samples z ~ N(0,I) with labels cycling 0–9: FA only (the "VAE" samples). */
+    public BufferedImage samples(int n) throws IOException {
+        return keep("samples_fa", ImageGrid.grid(sampleImages(n).featureAlignment(), columns(n), ImageGrid.DEFAULT_PADDING, scale()));
+    }
+
+    /** The same prior samples refined by the generator. */
+    public BufferedImage refinedSamples(int n) throws IOException {
+        Inspection.Images s = sampleImages(n);
+        if (s.refined() == null) throw new IllegalStateException("this run has no generator (gan = false)");
+        return keep("samples_gan", ImageGrid.grid(s.refined(), columns(n), ImageGrid.DEFAULT_PADDING, scale()));
+    }
+
+    /** {@code n} samples from one seeded stream, labels cycling over the classes (same for both sample figures). */
+    public Inspection.Images sampleImages(int n) {
+        Noise noise = new Noise(config.seed() + SAMPLE_SEED);
+        int k = config.architecture().conditioning();
+        INDArray cond = k > 0 ? Inspection.cyclingLabels(n, k, config.dataType()) : null;
+        INDArray fa = model().sample(n, cond, noise);
+        return new Inspection.Images(fa, model().hasGan() ? model().refine(fa, cond) : null);
+    }
+
+    /** One row per class ({@code perClass} samples each): FA-only on the left block, GAN-refined on the right. */
+    public BufferedImage classRows(int perClass) throws IOException {
+        int k = Math.max(1, config.architecture().conditioning());
+        int rows = Math.min(k, 10);
+        Inspection.Images s = Inspection.classRows(model(), rows, perClass, new Noise(config.seed() + ROWS_SEED));
+        List<String> names = new ArrayList<>();
+        for (int r = 0; r < rows; r++) names.add(rowName(r));
+        BufferedImage fa = ImageGrid.gridWithRowLabels(s.featureAlignment(), perClass, ImageGrid.DEFAULT_PADDING, scale(), names);
+        if (s.refined() == null) return keep("class_rows", fa);
+        BufferedImage gan = ImageGrid.gridWithRowLabels(s.refined(), perClass, ImageGrid.DEFAULT_PADDING, scale(), names);
+        return keep("class_rows", besideEachOther(fa, gan));
+    }
+
+    private String rowName(int r) {
+        if (config.architecture().conditioning() == 0) return "";
+        if (testSet.hasLabels() && testSet.classNames() != null && testSet.classNames().size() > r) return testSet.classNames().get(r);
+        return Integer.toString(r);
+    }
+
+    /** The 11×11 interpolation between the first four test images (GAN-refined when there is a generator). */
+    public BufferedImage interpolation() throws IOException {
+        int[] idx = range(4);
+        INDArray x = testSet.toNCHW(idx, config.dataType());
+        INDArray cond = Conditioning.of(config.architecture(), testSet, idx, config.dataType());
+        Inspection.Images im = Inspection.interpolation(model(), x, cond, 11, new Noise(config.seed() + INTERPOLATION_SEED));
+        keep("interpolation_fa", ImageGrid.grid(im.featureAlignment(), 11, ImageGrid.DEFAULT_PADDING, scale()));
+        return im.refined() == null ? figures.get("interpolation_fa")
+                : keep("interpolation_gan", ImageGrid.grid(im.refined(), 11, ImageGrid.DEFAULT_PADDING, scale()));
+    }
+
+    /** The figures made so far, by file stem. */
+    public Map<String, BufferedImage> figures() { return figures; }
+
+    // ------------------------------------------------------------------ helpers
+
+    private BufferedImage keep(String name, BufferedImage image) throws IOException {
+        figures.put(name, image);
+        ImageGrid.savePng(image, outputDir.resolve(name + ".png"));
+        return image;
+    }
+
+    private int scale() { return config.architecture().image().dim(1) <= 32 ? 2 : 1; }
+
+    private static int columns(int n) { return (int) Math.max(1, Math.round(Math.sqrt(n))); }
+
+    static int[] range(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) r[i] = i;
+        return r;
+    }
+
+    static BufferedImage stack(List<BufferedImage> parts) {
+        int w = parts.stream().mapToInt(BufferedImage::getWidth).max().orElse(1);
+        int h = parts.stream().mapToInt(BufferedImage::getHeight).sum();
+        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, w, h);
+        int y = 0;
+        for (BufferedImage p : parts) { g.drawImage(p, 0, y, null); y += p.getHeight(); }
+        g.dispose();
+        return out;
+    }
+
+    static BufferedImage besideEachOther(BufferedImage a, BufferedImage b) {
+        int gap = 12;
+        BufferedImage out = new BufferedImage(a.getWidth() + gap + b.getWidth(), Math.max(a.getHeight(), b.getHeight()),
+                BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        g.drawImage(a, 0, 0, null);
+        g.drawImage(b, a.getWidth() + gap, 0, null);
+        g.dispose();
+        return out;
+    }
+
+    /** Rows of a batch, e.g. the first n test images. */
+    static INDArray head(INDArray batch, long n) { return batch.get(NDArrayIndex.interval(0, n)); }
+}

@@ -1,0 +1,174 @@
+package featurealign.train;
+
+import featurealign.data.Batches;
+import featurealign.data.ImageSet;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.*;
+
+/**
+ * The one training loop of the FA-VAE(-GAN) regime: seeded shuffled batches, {@link FaModel#trainStep} per batch,
+ * history, progress, periodic atomic checkpoints, and native-memory hygiene. {@link #resume} continues a run exactly:
+ * N steps, checkpoint, load, N more steps gives the same parameters as 2N steps in one go.
+ */
+public final class FaTrainer {
+
+    private final RunConfig config;
+    private final ImageSet data;
+    private final FaModel model;
+    private final Noise noise;
+    private final Batches batches;
+    private final History history;
+    private long step;
+    private Path checkpointFile;
+    private final List<Progress.Listener> listeners = new ArrayList<>();
+
+    /**
+     * A new run on {@code data} (the first {@code config.trainLimit()} images if set). Labelled data conditions the
+     * model on one-hot classes when the architecture asks for conditioning.
+     */
+    public FaTrainer(RunConfig config, ImageSet data) {
+        this(config, data, new FaModel(config), new Noise(config.seed()), new History(), 0);
+    }
+
+    private FaTrainer(RunConfig config, ImageSet data, FaModel model, Noise noise, History history, long step) {
+        this.config = config;
+        this.data = config.trainLimit() > 0 && config.trainLimit() < data.size() ? data.first(config.trainLimit()) : data;
+        if (this.data.size() == 0) throw new IllegalArgumentException("training data " + data.name() + " is empty");
+        var img = config.architecture().image();
+        if (this.data.channels() != img.dim(0) || this.data.height() != img.dim(1) || this.data.width() != img.dim(2)) {
+            throw new IllegalArgumentException("training data " + data.name() + " has images [" + this.data.channels() + ","
+                    + this.data.height() + "," + this.data.width() + "], the architecture expects " + img);
+        }
+        Conditioning.check(config.architecture(), this.data);
+        this.model = model;
+        this.noise = noise;
+        this.history = history;
+        this.step = step;
+        // Batch order depends on the seed only, so a resumed run replays the same epochs.
+        this.batches = new Batches(this.data.size(), config.batchSize(), config.seed(), false);
+    }
+
+    /** Continues the run saved in {@code checkpoint} on the same data. */
+    public static FaTrainer resume(Path checkpoint, ImageSet data) throws IOException {
+        return resume(checkpoint, data, null);
+    }
+
+    /**
+     * Continues the run saved in {@code checkpoint}; a non-null {@code config} replaces the saved one (for example to
+     * plan more steps). Its architecture and data type must match the saved arrays.
+     */
+    public static FaTrainer resume(Path checkpoint, ImageSet data, RunConfig replacement) throws IOException {
+        Checkpoint c = Checkpoint.read(checkpoint);
+        if (!"fa-vae-gan".equals(c.kind())) {
+            throw new Checkpoint.CheckpointException(checkpoint, "kind '" + c.kind() + "', expected 'fa-vae-gan'");
+        }
+        RunConfig config;
+        try {
+            config = RunConfig.fromProperties(c.config());
+        } catch (IllegalArgumentException e) {
+            throw new Checkpoint.CheckpointException(checkpoint, "config.properties: " + e.getMessage());
+        }
+        if (replacement != null) config = replacement;
+        FaModel model = new FaModel(config);
+        for (var e : model.stateArrays().entrySet()) e.getValue().assign(c.array(checkpoint, e.getKey(), e.getValue()));
+        restore(checkpoint, c, "encoder", model.encoderOptimizer());
+        if (model.hasGan()) {
+            restore(checkpoint, c, "generator", model.generatorOptimizer());
+            restore(checkpoint, c, "discriminator", model.discriminatorOptimizer());
+        }
+        Noise noise = new Noise(config.seed());
+        noise.restore(c.noiseState());
+        History history = History.fromCsv(c.historyCsv(), checkpoint + ": history.csv");
+        FaTrainer t = new FaTrainer(config, data, model, noise, history, c.step());
+        t.checkpointFile = checkpoint;
+        return t;
+    }
+
+    private static void restore(Path file, Checkpoint c, String name, Adam adam) throws Checkpoint.CheckpointException {
+        Adam.State s = c.optimizers().get(name);
+        if (s == null) throw new Checkpoint.CheckpointException(file, "missing optimizer state '" + name + "'");
+        adam.restore(s);
+    }
+
+    /** Where {@link #train} writes checkpoints (every {@code config.checkpointEvery()} steps and at the end). */
+    public FaTrainer checkpointTo(Path file) {
+        this.checkpointFile = file;
+        return this;
+    }
+
+    public FaTrainer onProgress(Progress.Listener listener) {
+        listeners.add(Objects.requireNonNull(listener));
+        return this;
+    }
+
+    public RunConfig config() { return config; }
+
+    public FaModel model() { return model; }
+
+    public History history() { return history; }
+
+    /** The run's noise source (also used for samples drawn after training, so they are reproducible). */
+    public Noise noise() { return noise; }
+
+    /** The training images actually used. */
+    public ImageSet data() { return data; }
+
+    /** Steps completed. */
+    public long step() { return step; }
+
+    /** Trains until {@code config.steps()} steps are done. */
+    public void train() throws IOException {
+        train(Math.max(0, config.steps() - step));
+    }
+
+    /**
+     * Trains {@code moreSteps} steps. On NaN/Inf it throws {@link TrainingDivergedException} at once: the last
+     * checkpoint on disk stays as it was.
+     */
+    public void train(long moreSteps) throws IOException {
+        long target = step + moreSteps, sessionStart = System.nanoTime(), sessionSteps = 0;
+        while (step < target) {
+            int perEpoch = batches.batchesPerEpoch();
+            int epoch = Math.toIntExact(step / perEpoch);
+            int[] idx = batches.epoch(epoch).get((int) (step % perEpoch));
+            INDArray x = data.toNCHW(idx, config.dataType());
+            INDArray cond = Conditioning.of(config.architecture(), data, idx, config.dataType());
+            long t0 = System.nanoTime();
+            boolean gan = config.ganActiveAt(step);
+            FaModel.StepLosses losses = model.trainStep(x, cond, gan, noise, step + 1);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            step++;
+            sessionSteps++;
+            history.add(step, epoch, losses, seconds);
+            x.close();
+            if (cond != null) cond.close();
+            if (config.gcEvery() > 0 && step % config.gcEvery() == 0) System.gc(); // frees ND4J's off-heap buffers
+            double rate = sessionSteps / ((System.nanoTime() - sessionStart) / 1e9);
+            long total = Math.max(target, config.steps());
+            Progress.Report report = new Progress.Report(step, total, epoch, losses, rate, (total - step) / rate, gan);
+            for (Progress.Listener l : listeners) l.onStep(report);
+            if (checkpointFile != null && config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) {
+                saveCheckpoint(checkpointFile);
+            }
+        }
+        if (checkpointFile != null && moreSteps > 0) saveCheckpoint(checkpointFile);
+    }
+
+    /** Writes a checkpoint of the current state atomically. */
+    public void saveCheckpoint(Path file) throws IOException {
+        Map<String, Adam.State> opts = new LinkedHashMap<>();
+        opts.put("encoder", model.encoderOptimizer().state());
+        if (model.hasGan()) {
+            opts.put("generator", model.generatorOptimizer().state());
+            opts.put("discriminator", model.discriminatorOptimizer().state());
+        }
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        new Checkpoint("fa-vae-gan", config.toProperties(), step, noise.state(), model.stateArrays(), opts,
+                history.toCsv()).write(file);
+    }
+}

@@ -1,0 +1,282 @@
+package featurealign.train;
+
+import featurealign.align.AlignmentOptions;
+import featurealign.align.AlignmentOptions.InitialProbe;
+import featurealign.align.AlignmentOptions.LatentProbe;
+import featurealign.align.AlignmentOptions.Squash;
+import featurealign.nn.Architecture;
+import featurealign.nn.Shape;
+import org.nd4j.linalg.api.buffer.DataType;
+
+import java.util.*;
+
+/**
+ * Everything that defines an FA-VAE(-GAN) run. Named profiles ({@link #profile}) give the settings; every field can be
+ * overridden with a typed {@code with...} method or by key ({@link #with(String, String)}: the keys are those of
+ * {@link #toProperties()}), which the command line and notebooks use. Saved in every checkpoint.
+ *
+ * @param dataset          "mnist", "fashion-mnist", "cifar10" or "celeba"
+ * @param profile          the profile these settings started from ("smoke", "cpu", "paper"), for reports
+ * @param architecture     the networks
+ * @param batchSize        images per step (the reference: 128)
+ * @param steps            training iterations in all
+ * @param ganStartStep     iterations that train the encoder only before the generator and discriminator join
+ *                         (the reference: 0, GAN steps from the start)
+ * @param gan              whether the generator and discriminator are trained at all
+ * @param alignment        T, η, r0, latent probe, squash of feature alignment
+ * @param learningRate     Adam learning rate of encoder, generator and discriminator (1e-4)
+ * @param beta1            Adam β1 (0.5)
+ * @param beta2            Adam β2 (0.999)
+ * @param perceptualWeight P, the weight of the generator's perceptual term (the reference: 0)
+ * @param fixedKlWeight    NaN for the reference's β ~ U(0,1) per sample and batch; a number for a fixed β
+ * @param clampWeights     clamp encoder weights to ±√2 before every step (the reference: true)
+ * @param seed             seeds initialisation, data order and every random draw
+ * @param dataType         FLOAT (default) or DOUBLE
+ * @param trainLimit       use only the first N training images (0 = all)
+ * @param checkpointEvery  steps between checkpoints (0 = only at the end)
+ * @param gcEvery          steps between explicit garbage collections, which free ND4J's off-heap buffers (0 = never)
+ * @param evalImages       test images used by the metrics
+ * @param sampleImages     generated images used by the metrics
+ */
+public record RunConfig(String dataset, String profile, Architecture architecture, int batchSize, int steps,
+                        int ganStartStep, boolean gan, AlignmentOptions alignment, double learningRate, double beta1,
+                        double beta2, double perceptualWeight, double fixedKlWeight, boolean clampWeights, long seed,
+                        DataType dataType, int trainLimit, int checkpointEvery, int gcEvery, int evalImages,
+                        int sampleImages) {
+
+    public static final List<String> PROFILES = List.of("smoke", "cpu", "paper");
+    public static final List<String> DATASETS = List.of("mnist", "fashion-mnist", "cifar10", "celeba");
+
+    public RunConfig {
+        require(DATASETS.contains(dataset), "dataset", dataset, "one of " + DATASETS);
+        require(batchSize >= 1, "batchSize", batchSize, ">= 1");
+        require(steps >= 0, "steps", steps, ">= 0");
+        require(ganStartStep >= 0, "ganStartStep", ganStartStep, ">= 0");
+        require(learningRate > 0, "learningRate", learningRate, "> 0");
+        require(beta1 >= 0 && beta1 < 1, "beta1", beta1, "in [0,1)");
+        require(beta2 >= 0 && beta2 < 1, "beta2", beta2, "in [0,1)");
+        require(perceptualWeight >= 0, "perceptualWeight", perceptualWeight, ">= 0");
+        require(Double.isNaN(fixedKlWeight) || fixedKlWeight >= 0, "fixedKlWeight", fixedKlWeight, "NaN (random) or >= 0");
+        require(dataType == DataType.FLOAT || dataType == DataType.DOUBLE, "dataType", dataType, "FLOAT or DOUBLE");
+        require(trainLimit >= 0, "trainLimit", trainLimit, ">= 0");
+        require(checkpointEvery >= 0, "checkpointEvery", checkpointEvery, ">= 0");
+        require(gcEvery >= 0, "gcEvery", gcEvery, ">= 0");
+        require(evalImages >= 1, "evalImages", evalImages, ">= 1");
+        require(sampleImages >= 1, "sampleImages", sampleImages, ">= 1");
+        Objects.requireNonNull(architecture, "architecture");
+        Objects.requireNonNull(alignment, "alignment");
+    }
+
+    private static void require(boolean ok, String key, Object value, String expected) {
+        if (!ok) throw new IllegalArgumentException("run config: " + key + " = " + value + ", expected " + expected);
+    }
+
+    /** The paper's architecture for a data set (CelebA: unconditioned 64×64). */
+    public static Architecture architectureFor(String dataset) {
+        return switch (dataset) {
+            case "mnist", "fashion-mnist" -> Architecture.MNIST;
+            case "cifar10" -> Architecture.CIFAR10;
+            case "celeba" -> Architecture.celeba64(0);
+            default -> throw new IllegalArgumentException("unknown dataset '" + dataset + "', expected one of " + DATASETS);
+        };
+    }
+
+    /**
+     * A named profile for a data set.
+     * <ul>
+     * <li>{@code paper}: the authors' settings (paper notes §9): batch 128, one epoch of the full MNIST training set
+     *     (469 steps; the paper's total epochs are unknown), GAN from the first step.</li>
+     * <li>{@code cpu}: what a laptop CPU runs in minutes with recognisable results: the encoder trains alone first
+     *     (its reconstructions carry the quality metrics and the GAN steps cost ~3× an encoder step), then a short GAN
+     *     phase refines samples.</li>
+     * <li>{@code smoke}: a few steps on a small subset, for CI: checks that everything runs, not quality.</li>
+     * </ul>
+     */
+    public static RunConfig profile(String profile, String dataset) {
+        Architecture arch = architectureFor(dataset);
+        AlignmentOptions ref = AlignmentOptions.reference();
+        RunConfig paper = new RunConfig(dataset, "paper", arch, 128, 469, 0, true, ref, 1e-4, 0.5, 0.999, 0.0,
+                Double.NaN, true, 1, DataType.FLOAT, 0, 100, 4, 1000, 1000);
+        return switch (profile) {
+            case "paper" -> paper;
+            case "cpu" -> paper.with("profile", "cpu").with("steps", "900").with("ganStartStep", "600")
+                    .with("checkpointEvery", "300");
+            case "smoke" -> paper.with("profile", "smoke").with("batchSize", "32").with("steps", "12")
+                    .with("ganStartStep", "6").with("trainLimit", "512").with("checkpointEvery", "0")
+                    .with("evalImages", "100").with("sampleImages", "100");
+            default -> throw new IllegalArgumentException("unknown profile '" + profile + "', expected one of " + PROFILES);
+        };
+    }
+
+    /** The profile named by the environment variable {@code FA_PROFILE} (default {@code cpu}). */
+    public static RunConfig fromEnvironment(String dataset) {
+        String p = System.getenv("FA_PROFILE");
+        return profile(p == null || p.isBlank() ? "cpu" : p.trim(), dataset);
+    }
+
+    public RunConfig withSteps(int n) { return with("steps", Integer.toString(n)); }
+
+    public RunConfig withGanStartStep(int n) { return with("ganStartStep", Integer.toString(n)); }
+
+    public RunConfig withBatchSize(int n) { return with("batchSize", Integer.toString(n)); }
+
+    public RunConfig withSeed(long s) { return with("seed", Long.toString(s)); }
+
+    public RunConfig withAlignment(AlignmentOptions a) {
+        return new RunConfig(dataset, profile, architecture, batchSize, steps, ganStartStep, gan, a, learningRate, beta1,
+                beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType, trainLimit, checkpointEvery,
+                gcEvery, evalImages, sampleImages);
+    }
+
+    public RunConfig withArchitecture(Architecture a) {
+        return new RunConfig(dataset, profile, a, batchSize, steps, ganStartStep, gan, alignment, learningRate, beta1,
+                beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType, trainLimit, checkpointEvery,
+                gcEvery, evalImages, sampleImages);
+    }
+
+    /** Whether step {@code step} (0-based) trains the generator and discriminator. */
+    public boolean ganActiveAt(long step) { return gan && step >= ganStartStep; }
+
+    /** All settings as text, keyed by field (architecture and alignment fields flattened with a prefix). */
+    public Properties toProperties() {
+        Properties p = new Properties();
+        p.setProperty("dataset", dataset);
+        p.setProperty("profile", profile);
+        p.setProperty("batchSize", Integer.toString(batchSize));
+        p.setProperty("steps", Integer.toString(steps));
+        p.setProperty("ganStartStep", Integer.toString(ganStartStep));
+        p.setProperty("gan", Boolean.toString(gan));
+        p.setProperty("learningRate", Double.toString(learningRate));
+        p.setProperty("beta1", Double.toString(beta1));
+        p.setProperty("beta2", Double.toString(beta2));
+        p.setProperty("perceptualWeight", Double.toString(perceptualWeight));
+        p.setProperty("fixedKlWeight", Double.toString(fixedKlWeight));
+        p.setProperty("clampWeights", Boolean.toString(clampWeights));
+        p.setProperty("seed", Long.toString(seed));
+        p.setProperty("dataType", dataType.name());
+        p.setProperty("trainLimit", Integer.toString(trainLimit));
+        p.setProperty("checkpointEvery", Integer.toString(checkpointEvery));
+        p.setProperty("gcEvery", Integer.toString(gcEvery));
+        p.setProperty("evalImages", Integer.toString(evalImages));
+        p.setProperty("sampleImages", Integer.toString(sampleImages));
+        p.setProperty("alignment.steps", Integer.toString(alignment.steps()));
+        p.setProperty("alignment.stepSize", Double.toString(alignment.stepSize()));
+        p.setProperty("alignment.initialProbe", alignment.initialProbe().name());
+        p.setProperty("alignment.randomScale", Double.toString(alignment.randomScale()));
+        p.setProperty("alignment.latentProbe", alignment.latentProbe().name());
+        p.setProperty("alignment.squash", alignment.squash().name());
+        Architecture a = architecture;
+        p.setProperty("architecture.name", a.name());
+        p.setProperty("architecture.image", join(a.image().dims()));
+        p.setProperty("architecture.stageWidths", join(a.stageWidths()));
+        p.setProperty("architecture.hidden", Integer.toString(a.hidden()));
+        p.setProperty("architecture.latent", Integer.toString(a.latent()));
+        p.setProperty("architecture.conditioning", Integer.toString(a.conditioning()));
+        p.setProperty("architecture.generatorKernel", Integer.toString(a.generatorKernel()));
+        p.setProperty("architecture.generatorWidth", Integer.toString(a.generatorWidth()));
+        p.setProperty("architecture.generatorLabelActivation", Boolean.toString(a.generatorLabelActivation()));
+        p.setProperty("architecture.slope", Double.toString(a.slope()));
+        return p;
+    }
+
+    /** A config from {@link #toProperties()} text; every key must be present and valid. */
+    public static RunConfig fromProperties(Properties p) {
+        Props r = new Props(p);
+        Architecture a = new Architecture(r.str("architecture.name"), new Shape(r.ints("architecture.image")),
+                r.ints("architecture.stageWidths"), r.i("architecture.hidden"), r.i("architecture.latent"),
+                r.i("architecture.conditioning"), r.i("architecture.generatorKernel"), r.i("architecture.generatorWidth"),
+                r.bool("architecture.generatorLabelActivation"), r.d("architecture.slope"));
+        AlignmentOptions al = new AlignmentOptions(r.i("alignment.steps"), r.d("alignment.stepSize"),
+                r.enumeration("alignment.initialProbe", InitialProbe.class), r.d("alignment.randomScale"),
+                r.enumeration("alignment.latentProbe", LatentProbe.class), r.enumeration("alignment.squash", Squash.class));
+        DataType dt = r.str("dataType").equals("DOUBLE") ? DataType.DOUBLE : r.str("dataType").equals("FLOAT")
+                ? DataType.FLOAT : r.fail("dataType", "FLOAT or DOUBLE");
+        return new RunConfig(r.str("dataset"), r.str("profile"), a, r.i("batchSize"), r.i("steps"), r.i("ganStartStep"),
+                r.bool("gan"), al, r.d("learningRate"), r.d("beta1"), r.d("beta2"), r.d("perceptualWeight"),
+                r.d("fixedKlWeight"), r.bool("clampWeights"), r.l("seed"), dt, r.i("trainLimit"), r.i("checkpointEvery"),
+                r.i("gcEvery"), r.i("evalImages"), r.i("sampleImages"));
+    }
+
+    /**
+     * This config with one field set from text, e.g. {@code with("steps", "2000")} or
+     * {@code with("alignment.steps", "2")}; an unknown key or bad value is an error naming both.
+     */
+    public RunConfig with(String key, String value) {
+        Properties p = toProperties();
+        if (!p.containsKey(key)) {
+            throw new IllegalArgumentException("run config has no setting '" + key + "'; settings: " + new TreeSet<>(p.stringPropertyNames()));
+        }
+        p.setProperty(key, value);
+        if (key.equals("dataset") && !value.equals(dataset)) {
+            // A new data set brings its own architecture.
+            Properties arch = profileArchitecture(value);
+            arch.forEach(p::put);
+        }
+        return fromProperties(p);
+    }
+
+    private static Properties profileArchitecture(String dataset) {
+        Properties all = profile("paper", "mnist").withArchitecture(architectureFor(dataset)).toProperties();
+        Properties arch = new Properties();
+        for (String k : all.stringPropertyNames()) if (k.startsWith("architecture.")) arch.setProperty(k, all.getProperty(k));
+        return arch;
+    }
+
+    /** Applies {@code key=value} overrides in order. */
+    public RunConfig with(Map<String, String> overrides) {
+        RunConfig c = this;
+        for (var e : overrides.entrySet()) c = c.with(e.getKey(), e.getValue());
+        return c;
+    }
+
+    private static String join(int[] v) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < v.length; i++) b.append(i == 0 ? "" : ",").append(v[i]);
+        return b.toString();
+    }
+
+    /** Typed reading of properties with errors that name the key and what was expected. */
+    private record Props(Properties p) {
+        String str(String k) {
+            String v = p.getProperty(k);
+            if (v == null) throw new IllegalArgumentException("run config: missing setting '" + k + "'");
+            return v.trim();
+        }
+
+        <T> T fail(String k, String expected) {
+            throw new IllegalArgumentException("run config: " + k + " = '" + p.getProperty(k) + "', expected " + expected);
+        }
+
+        int i(String k) {
+            try { return Integer.parseInt(str(k)); } catch (NumberFormatException e) { return fail(k, "an integer"); }
+        }
+
+        long l(String k) {
+            try { return Long.parseLong(str(k)); } catch (NumberFormatException e) { return fail(k, "an integer"); }
+        }
+
+        double d(String k) {
+            try { return Double.parseDouble(str(k)); } catch (NumberFormatException e) { return fail(k, "a number"); }
+        }
+
+        boolean bool(String k) {
+            String v = str(k);
+            if (v.equals("true") || v.equals("false")) return Boolean.parseBoolean(v);
+            return fail(k, "true or false");
+        }
+
+        int[] ints(String k) {
+            try {
+                return Arrays.stream(str(k).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+            } catch (NumberFormatException e) {
+                return fail(k, "comma-separated integers");
+            }
+        }
+
+        <E extends Enum<E>> E enumeration(String k, Class<E> type) {
+            try { return Enum.valueOf(type, str(k)); } catch (IllegalArgumentException e) {
+                return fail(k, "one of " + Arrays.toString(type.getEnumConstants()));
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package featurealign.bench;
+
+import featurealign.align.AlignmentOptions;
+import featurealign.experiment.Inspection;
+import featurealign.nn.Architecture;
+import featurealign.train.*;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Times the kit's steps at the paper's MNIST size (batch 128, float32), the same step types and command line as
+ * {@code bench/pytorch/baseline.py}: {@code --step fa_vae|fa_vae_gan|sample1000 --warmup N --iters N [--json]
+ * [--gc-every K]}. Prints one line per iteration and a final JSON line with the median, the times, the first-step
+ * overhead (graph build + first step) and the peak RSS. Not a test: run by hand or by {@code bench/compare}.
+ */
+public final class StepBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        String step = "fa_vae";
+        int warmup = 3, iters = 10, gcEvery = 4;
+        boolean json = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--step" -> step = args[++i];
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--iters" -> iters = Integer.parseInt(args[++i]);
+                case "--gc-every" -> gcEvery = Integer.parseInt(args[++i]);
+                case "--json" -> json = true;
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        int batch = 128;
+        long t0 = System.nanoTime();
+        Runnable body = build(step, batch);
+        double build = (System.nanoTime() - t0) / 1e6;
+        long t1 = System.nanoTime();
+        body.run();
+        double first = (System.nanoTime() - t1) / 1e6;
+        for (int i = 1; i < warmup; i++) body.run();
+        List<Double> times = new ArrayList<>();
+        for (int i = 0; i < iters; i++) {
+            long s = System.nanoTime();
+            body.run();
+            if (gcEvery > 0 && (i + 1) % gcEvery == 0) System.gc(); // part of the step's cost: it frees ND4J buffers
+            double ms = (System.nanoTime() - s) / 1e6;
+            times.add(ms);
+            if (!json) System.out.printf(Locale.ROOT, "%s iteration %d: %.1f ms%n", step, i, ms);
+        }
+        double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        System.out.printf(Locale.ROOT, "{\"impl\":\"kit\",\"step\":\"%s\",\"median_ms\":%.1f,\"min_ms\":%.1f,\"times_ms\":%s,"
+                        + "\"first_step_overhead_ms\":%.0f,\"peak_rss_mb\":%.0f,\"batch\":%d,\"gc_every\":%d}%n",
+                step, median, sorted[0], times.stream().map(t -> String.format(Locale.ROOT, "%.1f", t)).toList(),
+                build + first, peakRssMb(), batch, gcEvery);
+    }
+
+    static Runnable build(String step, int batch) {
+        Noise noise = new Noise(1);
+        INDArray x = noise.uniform(DataType.FLOAT, batch, 1, 28, 28);
+        INDArray y = Inspection.cyclingLabels(batch, 10, DataType.FLOAT);
+        switch (step) {
+            case "fa_vae" -> {
+                FaVaeEncoderStep s = new FaVaeEncoderStep(Architecture.MNIST, AlignmentOptions.reference(), DataType.FLOAT, 1, true);
+                Adam adam = new Adam(1e-4, 0.5, 0.999, 1e-8);
+                INDArray xc = x.mul(0.98).addi(0.01);
+                return () -> s.run(xc, y, noise.gaussian(DataType.FLOAT, batch, 128), noise.uniform(DataType.FLOAT, batch), null, adam);
+            }
+            case "fa_vae_gan" -> {
+                FaModel m = new FaModel(RunConfig.profile("paper", "mnist"));
+                long[] k = {0};
+                return () -> m.trainStep(x, y, true, noise, ++k[0]);
+            }
+            case "sample1000" -> {
+                FaModel m = new FaModel(RunConfig.profile("paper", "mnist"));
+                INDArray labels = Inspection.cyclingLabels(1000, 10, DataType.FLOAT);
+                return () -> m.refine(m.sample(1000, labels, noise), labels);
+            }
+            default -> throw new IllegalArgumentException("unknown step " + step + " (fa_vae, fa_vae_gan, sample1000)");
+        }
+    }
+
+    /** VmHWM of this process in MB (Linux); NaN elsewhere. */
+    static double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D+", "")) / 1024.0;
+            }
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        return Double.NaN;
+    }
+}

@@ -1,0 +1,49 @@
+package featurealign.train;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class RunConfigTest {
+
+    @Test
+    void paperProfileKeepsTheAuthorsSettings() {
+        RunConfig p = RunConfig.profile("paper", "mnist");
+        assertEquals(128, p.batchSize());
+        assertEquals(469, p.steps());
+        assertEquals(0, p.ganStartStep());
+        assertEquals(1e-4, p.learningRate());
+        assertEquals(0.5, p.beta1());
+        assertEquals(0.999, p.beta2());
+        assertEquals(0.0, p.perceptualWeight());
+        assertTrue(Double.isNaN(p.fixedKlWeight()));
+        assertTrue(p.clampWeights());
+        assertEquals(1, p.alignment().steps());
+        assertEquals(1.0, p.alignment().stepSize());
+        assertEquals(128, p.architecture().latent());
+    }
+
+    @Test
+    void propertiesRoundTripAndOverridesByKey() {
+        RunConfig c = RunConfig.profile("cpu", "cifar10").with("alignment.steps", "2").with("seed", "7");
+        assertEquals(c, RunConfig.fromProperties(c.toProperties()));
+        assertEquals(2, c.alignment().steps());
+        assertEquals(7, c.seed());
+        assertEquals(3, c.architecture().image().dim(0));
+        RunConfig m = c.with("dataset", "mnist");
+        assertEquals(1, m.architecture().image().dim(0), "a new data set brings its architecture");
+    }
+
+    @Test
+    void badOverridesNameTheKeyAndTheExpectation() {
+        RunConfig c = RunConfig.profile("smoke", "mnist");
+        var unknown = assertThrows(IllegalArgumentException.class, () -> c.with("stepz", "3"));
+        assertTrue(unknown.getMessage().contains("no setting 'stepz'"), unknown.getMessage());
+        var bad = assertThrows(IllegalArgumentException.class, () -> c.with("steps", "many"));
+        assertTrue(bad.getMessage().contains("steps") && bad.getMessage().contains("integer"), bad.getMessage());
+        var range = assertThrows(IllegalArgumentException.class, () -> c.with("batchSize", "0"));
+        assertTrue(range.getMessage().contains("batchSize = 0"), range.getMessage());
+        var profile = assertThrows(IllegalArgumentException.class, () -> RunConfig.profile("fast", "mnist"));
+        assertTrue(profile.getMessage().contains("smoke"), profile.getMessage());
+    }
+}
