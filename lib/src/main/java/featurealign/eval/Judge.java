@@ -1,5 +1,6 @@
 package featurealign.eval;
 
+import featurealign.data.ImageSet;
 import featurealign.io.AtomicFiles;
 import featurealign.nn.LayerSpec;
 import featurealign.nn.Network;
@@ -145,8 +146,9 @@ public final class Judge {
      * @param progress receives a line per ~100 steps and per epoch (null: silent)
      */
     public static Judge train(INDArray images, int[] labels, int classes, JudgeConfig config, Consumer<String> progress) {
-        TrainingData data = TrainingData.of(images, labels, classes, config);
-        return train(data, config, progress == null ? s -> { } : progress);
+        try (TrainingData data = TrainingData.of(images, labels, classes, config)) {
+            return train(data, config, progress == null ? s -> { } : progress);
+        }
     }
 
     private static Judge train(TrainingData data, JudgeConfig config, Consumer<String> progress) {
@@ -171,9 +173,10 @@ public final class Judge {
                 int from = s * config.batchSize(), to = Math.min(n, from + config.batchSize());
                 int[] rows = Arrays.copyOfRange(order, from, to);
                 double loss;
+                // x shares flat's buffer: only flat is closed.
                 try (INDArray flat = Nd4j.pullRows(data.flatImages, 1, rows);
-                     INDArray x = flat.reshape('c', data.image.withBatch(rows.length));
                      INDArray y = oneHot(data.labels, rows, data.classes)) {
+                    INDArray x = flat.reshape('c', data.image.withBatch(rows.length));
                     OutAndGrad out = judge.sd.calculateGradientsAndOutputs(Map.of("x", x, "labels", y),
                             List.of("loss"), names);
                     INDArray lossArray = out.getOutputs().get("loss");
@@ -223,25 +226,44 @@ public final class Judge {
     public static Judge loadOrTrain(Path cacheFile, INDArray images, int[] labels, int classes, JudgeConfig config,
                                     Consumer<String> progress) throws IOException {
         Consumer<String> log = progress == null ? s -> { } : progress;
-        TrainingData data = TrainingData.of(images, labels, classes, config);
-        String expected = cacheKey(architecture(data.image, classes, config), config, data.fingerprint);
-        if (Files.exists(cacheFile)) {
-            try {
-                Judge cached = load(cacheFile);
-                if (cached.key.equals(expected)) {
-                    log.accept("judge: loaded " + cacheFile + " (" + cached.summary + ")");
-                    return cached;
+        try (TrainingData data = TrainingData.of(images, labels, classes, config)) {
+            String expected = cacheKey(architecture(data.image, classes, config), config, data.fingerprint);
+            if (Files.exists(cacheFile)) {
+                try {
+                    Judge cached = load(cacheFile);
+                    if (cached.key.equals(expected)) {
+                        log.accept("judge: loaded " + cacheFile + " (" + cached.summary + ")");
+                        return cached;
+                    }
+                    log.accept("judge: " + cacheFile + " was trained on other data or settings (" + cached.summary
+                            + "); retraining");
+                } catch (JudgeFileException e) {
+                    log.accept("judge: cannot use cached judge (" + e.getMessage() + "); retraining");
                 }
-                log.accept("judge: " + cacheFile + " was trained on other data or settings (" + cached.summary
-                        + "); retraining");
-            } catch (JudgeFileException e) {
-                log.accept("judge: cannot use cached judge (" + e.getMessage() + "); retraining");
             }
+            Judge judge = train(data, config, log);
+            judge.save(cacheFile);
+            log.accept("judge: saved " + cacheFile);
+            return judge;
         }
-        Judge judge = train(data, config, log);
-        judge.save(cacheFile);
-        log.accept("judge: saved " + cacheFile);
-        return judge;
+    }
+
+    /**
+     * {@link #loadOrTrain(Path, INDArray, int[], int, JudgeConfig, Consumer)} on a labelled {@link ImageSet}, e.g.
+     * {@code Judge.loadOrTrain(store.cacheRoot().resolve("judges/mnist.judge"), store.mnist(Split.TRAIN),
+     * JudgeConfig.mnist(), System.out::println)}.
+     */
+    public static Judge loadOrTrain(Path cacheFile, ImageSet train, JudgeConfig config, Consumer<String> progress)
+            throws IOException {
+        return loadOrTrain(cacheFile, train.toFloatNCHW(), labelsOf(train), train.classCount(), config, progress);
+    }
+
+    /** The class ids of every image of a labelled set. */
+    public static int[] labelsOf(ImageSet set) {
+        if (!set.hasLabels()) throw new IllegalArgumentException(set.name() + " has no class labels; a judge needs them");
+        int[] labels = new int[set.size()];
+        for (int i = 0; i < labels.length; i++) labels[i] = set.label(i);
+        return labels;
     }
 
     // --------------------------------------------------------------------------------------------------- inference
@@ -516,7 +538,10 @@ public final class Judge {
 
     /** The training data prepared once: float32 c-order [N, C·H·W] rows, labels and their content fingerprint. */
     private record TrainingData(Shape image, int classes, INDArray flatImages, int[] labels, String fingerprint,
-                                String description) {
+                                String description) implements AutoCloseable {
+
+        /** Frees the float32 copy at once rather than at the next GC. */
+        @Override public void close() { flatImages.close(); }
 
         static TrainingData of(INDArray images, int[] labels, int classes, JudgeConfig config) {
             if (images == null || images.rank() != 4) {

@@ -18,7 +18,9 @@ import java.util.Objects;
  *
  * <p>A Fréchet distance estimated from N samples is biased upwards, and more so for small N. So a generated-vs-real
  * number is only readable beside the {@linkplain #realFloor floor}: the distance between two disjoint real sets of the
- * same size N, which a perfect generator would reach. {@link #compare} gives both.
+ * same size N, which a perfect generator would reach. {@link #compare} gives both. Draw the two real sets at random
+ * from one pool: MNIST's test file, for instance, holds two writer populations one after the other, and its first and
+ * second halves are 25 apart in the MNIST judge's space where two random halves are 1.1 apart.
  *
  * <p>Images are {@code [N,C,H,W]} in [0,1], shaped as the judge's input.
  */
