@@ -255,7 +255,9 @@ public final class Judge {
      */
     public static Judge loadOrTrain(Path cacheFile, ImageSet train, JudgeConfig config, Consumer<String> progress)
             throws IOException {
-        return loadOrTrain(cacheFile, train.toFloatNCHW(), labelsOf(train), train.classCount(), config, progress);
+        try (INDArray images = train.toFloatNCHW()) {
+            return loadOrTrain(cacheFile, images, labelsOf(train), train.classCount(), config, progress);
+        }
     }
 
     /** The class ids of every image of a labelled set. */
