@@ -1,0 +1,641 @@
+package featurealign.eval;
+
+import featurealign.data.ImageSet;
+import featurealign.io.AtomicFiles;
+import featurealign.nn.LayerSpec;
+import featurealign.nn.Network;
+import featurealign.nn.NetworkSpec;
+import featurealign.nn.Shape;
+import featurealign.train.Adam;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+import java.util.zip.CRC32;
+
+/**
+ * The kit's own judge: a small CNN classifier trained on a labelled image set, used to classify reconstructions and
+ * class-conditional samples, and as the feature space of a Fréchet distance (the kit's stand-in for FID, which would
+ * need downloaded Inception weights). Architecture (see {@link #architecture}): conv stages of a 3×3 stride-1 and a
+ * 3×3 stride-2 conv with leaky ReLU, flatten, dense to {@code featureWidth} features with leaky ReLU, dense to K
+ * logits; trained with softmax cross-entropy and Adam, seeded.
+ *
+ * <p>Images are {@code [N,C,H,W]} with pixels in [0,1], any float data type; every method batches internally, so
+ * tens of thousands of images are fine. A judge computes in float32 and is not thread-safe.
+ *
+ * <p>A judge carries a cache key: a SHA-256 over its architecture, its training settings and a fingerprint of the
+ * training images and labels. {@link #loadOrTrain} reuses a cached judge only when the keys are equal.
+ */
+public final class Judge {
+
+    /** Version of the file format (and of the training procedure): part of every cache key. */
+    public static final int FORMAT_VERSION = 1;
+    private static final byte[] MAGIC = "FAJUDGE\n".getBytes(StandardCharsets.US_ASCII);
+    private static final DataType DTYPE = DataType.FLOAT;
+    /** Images per inference batch: big enough to keep ops busy, small enough for a few hundred MB at 32×32. */
+    private static final int INFERENCE_BATCH = 500;
+    /** Training steps between explicit collections: ND4J frees off-heap buffers only on GC (engineering notes §1). */
+    private static final int GC_EVERY_STEPS = 4;
+
+    /** What the judge was trained on and how long it took; stored in the judge file. */
+    public record TrainingSummary(String data, String settings, int steps, double finalEpochLoss, double seconds) {
+        @Override public String toString() {
+            return String.format(Locale.ROOT, "%s; %s; %d steps, last-epoch mean loss %.4f, %.1f s", data, settings,
+                    steps, finalEpochLoss, seconds);
+        }
+    }
+
+    private final Shape image;
+    private final int classes;
+    private final JudgeConfig config;
+    private final NetworkSpec spec;
+    private final String dataFingerprint;
+    private final String key;
+    /** Set once, when training finishes or the file is read. */
+    private TrainingSummary summary;
+    private final SameDiff sd;
+    private final Network network;
+
+    private Judge(Shape image, int classes, JudgeConfig config, String dataFingerprint, TrainingSummary summary) {
+        this.image = image;
+        this.classes = classes;
+        this.config = config;
+        this.spec = architecture(image, classes, config);
+        this.dataFingerprint = dataFingerprint;
+        this.key = cacheKey(spec, config, dataFingerprint);
+        this.summary = summary;
+        this.sd = SameDiff.create();
+        this.network = Network.declare(sd, spec, DTYPE);
+        SDVariable x = sd.placeHolder("x", DTYPE, image.withBatch(-1));
+        SDVariable labels = sd.placeHolder("labels", DTYPE, -1, classes);
+        Network.Pass pass = network.forward(x, false);
+        // The input of the last (dense → logits) layer is the feature vector after its leaky ReLU.
+        pass.inputs().get(spec.layers().size() - 1).rename("features");
+        SDVariable logits = pass.output().rename("logits");
+        // Log-softmax by hand: SameDiff M2.1's logSoftmax(x, dim) fails when building its gradient. Subtracting the
+        // row max keeps exp() finite; its gradient contributions cancel exactly.
+        SDVariable shifted = logits.sub(logits.max(true, 1));
+        SDVariable logProbabilities = shifted.sub(sd.math().log(sd.math().exp(shifted).sum(true, 1)));
+        SDVariable perSample = labels.mul(logProbabilities).sum(1).neg();
+        perSample.mean("loss");
+        sd.setLossVariables("loss");
+    }
+
+    /**
+     * The judge network for {@code image} ([C,H,W]) and {@code classes} classes: per stage width w, conv 3×3 s1 → w,
+     * leaky ReLU, conv 3×3 s2 → w, leaky ReLU; then flatten, dense → featureWidth, leaky ReLU, dense → classes.
+     */
+    public static NetworkSpec architecture(Shape image, int classes, JudgeConfig config) {
+        if (image == null || !image.isImage()) throw new IllegalArgumentException("judge image shape must be [C,H,W], got " + image);
+        if (classes < 2) throw new IllegalArgumentException("judge needs at least 2 classes, got " + classes);
+        List<Integer> stages = config.stageWidths().isEmpty()
+                ? JudgeConfig.automaticStages(image.dim(1), image.dim(2)) : config.stageWidths();
+        LayerSpec activation = new LayerSpec.LeakyRelu(config.slope());
+        List<LayerSpec> layers = new ArrayList<>();
+        int channels = image.dim(0);
+        for (int w : stages) {
+            layers.add(new LayerSpec.Conv2d(channels, w, 3, 1, 1));
+            layers.add(activation);
+            layers.add(new LayerSpec.Conv2d(w, w, 3, 2, 1));
+            layers.add(activation);
+            channels = w;
+        }
+        layers.add(new LayerSpec.Flatten());
+        NetworkSpec trunk = new NetworkSpec("judge", image, layers);
+        int flat = trunk.output().dim(0);
+        return trunk.then("judge", List.of(new LayerSpec.Dense(flat, config.featureWidth()), activation,
+                new LayerSpec.Dense(config.featureWidth(), classes)));
+    }
+
+    // ---------------------------------------------------------------------------------------------------- training
+
+    /**
+     * Trains a judge.
+     *
+     * @param images   {@code [N,C,H,W]} training images in [0,1]
+     * @param labels   N class ids in 0..classes-1
+     * @param classes  K ≥ 2
+     * @param config   architecture and training settings
+     * @param progress receives a line per ~100 steps and per epoch (null: silent)
+     */
+    public static Judge train(INDArray images, int[] labels, int classes, JudgeConfig config, Consumer<String> progress) {
+        try (TrainingData data = TrainingData.of(images, labels, classes, config)) {
+            return train(data, config, progress == null ? s -> { } : progress);
+        }
+    }
+
+    private static Judge train(TrainingData data, JudgeConfig config, Consumer<String> progress) {
+        long start = System.nanoTime();
+        Judge judge = new Judge(data.image, data.classes, config, data.fingerprint, null);
+        judge.network.initialize(config.seed());
+        Map<String, INDArray> parameters = new LinkedHashMap<>();
+        for (SDVariable v : judge.network.parameters()) parameters.put(v.name(), v.getArr());
+        List<String> names = List.copyOf(parameters.keySet());
+        Adam adam = new Adam(config.learningRate(), 0.9, 0.999, 1e-8);
+        int n = data.labels.length;
+        int stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
+        int step = 0;
+        double lastEpochLoss = Double.NaN;
+        progress.accept(String.format(Locale.ROOT, "judge: training %s on %s (%d steps per epoch, %d epochs)",
+                judge.spec.layers().size() + "-layer CNN, " + judge.spec.parameterCount() + " parameters",
+                data.description, stepsPerEpoch, config.epochs()));
+        for (int epoch = 0; epoch < config.epochs(); epoch++) {
+            int[] order = shuffled(n, new Random(config.seed() * 1_000_003L + epoch));
+            double lossSum = 0;
+            for (int s = 0; s < stepsPerEpoch; s++) {
+                int from = s * config.batchSize(), to = Math.min(n, from + config.batchSize());
+                int[] rows = Arrays.copyOfRange(order, from, to);
+                double loss;
+                // x shares flat's buffer: only flat is closed.
+                try (INDArray flat = Nd4j.pullRows(data.flatImages, 1, rows);
+                     INDArray y = oneHot(data.labels, rows, data.classes)) {
+                    INDArray x = flat.reshape('c', data.image.withBatch(rows.length));
+                    OutAndGrad out = judge.sd.calculateGradientsAndOutputs(Map.of("x", x, "labels", y),
+                            List.of("loss"), names);
+                    INDArray lossArray = out.getOutputs().get("loss");
+                    loss = lossArray.getDouble(0);
+                    lossArray.close();
+                    if (!Double.isFinite(loss)) {
+                        throw new IllegalStateException("judge training diverged: loss " + loss + " at epoch "
+                                + (epoch + 1) + " step " + (s + 1) + "; try a smaller learning rate than "
+                                + config.learningRate());
+                    }
+                    adam.update(parameters, out.getGradients());
+                    for (INDArray g : out.getGradients().values()) g.close();
+                }
+                lossSum += loss;
+                step++;
+                if (step % GC_EVERY_STEPS == 0) System.gc();
+                if ((s + 1) % 100 == 0) {
+                    progress.accept(String.format(Locale.ROOT, "judge: epoch %d/%d step %d/%d loss %.4f (%.0f s)",
+                            epoch + 1, config.epochs(), s + 1, stepsPerEpoch, loss, seconds(start)));
+                }
+            }
+            lastEpochLoss = lossSum / stepsPerEpoch;
+            progress.accept(String.format(Locale.ROOT, "judge: epoch %d/%d mean loss %.4f (%.0f s)",
+                    epoch + 1, config.epochs(), lastEpochLoss, seconds(start)));
+        }
+        System.gc();
+        judge.summary = new TrainingSummary(data.description, config.trainingDescription(), step, lastEpochLoss,
+                seconds(start));
+        return judge;
+    }
+
+    private void setParameter(String name, INDArray value) {
+        SDVariable v = sd.getVariable(name);
+        INDArray target = v.getArr();
+        if (target == null) {
+            sd.setArrayForVariable(name, value);
+        } else {
+            target.assign(value);
+        }
+    }
+
+    /**
+     * Loads the judge cached in {@code cacheFile} if it was trained on exactly these images, labels, classes and
+     * config (equal cache keys); otherwise (missing, unreadable, or stale) trains one and writes it there atomically.
+     * Arguments as {@link #train}.
+     */
+    public static Judge loadOrTrain(Path cacheFile, INDArray images, int[] labels, int classes, JudgeConfig config,
+                                    Consumer<String> progress) throws IOException {
+        Consumer<String> log = progress == null ? s -> { } : progress;
+        try (TrainingData data = TrainingData.of(images, labels, classes, config)) {
+            String expected = cacheKey(architecture(data.image, classes, config), config, data.fingerprint);
+            if (Files.exists(cacheFile)) {
+                try {
+                    Judge cached = load(cacheFile);
+                    if (cached.key.equals(expected)) {
+                        log.accept("judge: loaded " + cacheFile + " (" + cached.summary + ")");
+                        return cached;
+                    }
+                    log.accept("judge: " + cacheFile + " was trained on other data or settings (" + cached.summary
+                            + "); retraining");
+                } catch (JudgeFileException e) {
+                    log.accept("judge: cannot use cached judge (" + e.getMessage() + "); retraining");
+                }
+            }
+            Judge judge = train(data, config, log);
+            judge.save(cacheFile);
+            log.accept("judge: saved " + cacheFile);
+            return judge;
+        }
+    }
+
+    /**
+     * {@link #loadOrTrain(Path, INDArray, int[], int, JudgeConfig, Consumer)} on a labelled {@link ImageSet}, e.g.
+     * {@code Judge.loadOrTrain(store.cacheRoot().resolve("judges/mnist.judge"), store.mnist(Split.TRAIN),
+     * JudgeConfig.mnist(), System.out::println)}.
+     */
+    public static Judge loadOrTrain(Path cacheFile, ImageSet train, JudgeConfig config, Consumer<String> progress)
+            throws IOException {
+        try (INDArray images = train.toFloatNCHW()) {
+            return loadOrTrain(cacheFile, images, labelsOf(train), train.classCount(), config, progress);
+        }
+    }
+
+    /** The class ids of every image of a labelled set. */
+    public static int[] labelsOf(ImageSet set) {
+        if (!set.hasLabels()) throw new IllegalArgumentException(set.name() + " has no class labels; a judge needs them");
+        int[] labels = new int[set.size()];
+        for (int i = 0; i < labels.length; i++) labels[i] = set.label(i);
+        return labels;
+    }
+
+    // --------------------------------------------------------------------------------------------------- inference
+
+    /** Predicted class per image (argmax of the logits). */
+    public int[] predict(INDArray images) {
+        int n = checkImages(images, "images");
+        int[] predicted = new int[n];
+        forEachBatch(images, "logits", (from, logits) -> {
+            try (INDArray argmax = logits.argMax(1)) {
+                for (int i = 0; i < argmax.length(); i++) predicted[from + i] = argmax.getInt(i);
+            }
+        });
+        return predicted;
+    }
+
+    /** Fraction (0..1) of {@code images} classified as {@code labels} (one label per image). */
+    public double accuracy(INDArray images, int[] labels) {
+        int[] predicted = predict(images);
+        if (labels == null || labels.length != predicted.length) {
+            throw new IllegalArgumentException("labels: expected " + predicted.length + " (one per image), got "
+                    + (labels == null ? "null" : labels.length));
+        }
+        int correct = 0;
+        for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) correct++;
+        return (double) correct / labels.length;
+    }
+
+    /** Class probabilities (softmax of the logits), float64 {@code [N,classes]}. */
+    public INDArray probabilities(INDArray images) {
+        int n = checkImages(images, "images");
+        INDArray result = Nd4j.create(DataType.DOUBLE, n, classes);
+        forEachBatch(images, "logits", (from, logits) -> {
+            try (INDArray p = Nd4j.nn().softmax(logits.castTo(DataType.DOUBLE), 1)) {
+                result.get(NDArrayIndex.interval(from, from + p.size(0)), NDArrayIndex.all()).assign(p);
+            }
+        });
+        return result;
+    }
+
+    /** The penultimate-layer features (after the leaky ReLU), float64 {@code [N,featureWidth]}: the Fréchet space. */
+    public INDArray features(INDArray images) {
+        int n = checkImages(images, "images");
+        INDArray result = Nd4j.create(DataType.DOUBLE, n, config.featureWidth());
+        forEachBatch(images, "features", (from, f) -> {
+            try (INDArray d = f.castTo(DataType.DOUBLE)) {
+                result.get(NDArrayIndex.interval(from, from + d.size(0)), NDArrayIndex.all()).assign(d);
+            }
+        });
+        return result;
+    }
+
+    private interface BatchConsumer {
+        void accept(int from, INDArray output);
+    }
+
+    private void forEachBatch(INDArray images, String output, BatchConsumer consumer) {
+        long n = images.size(0);
+        for (long from = 0; from < n; from += INFERENCE_BATCH) {
+            long to = Math.min(n, from + INFERENCE_BATCH);
+            INDArray view = images.get(NDArrayIndex.interval(from, to), NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.all());
+            try (INDArray x = floatCopy(view)) {
+                requireUnitRange(x, "images[" + from + ".." + to + ")");
+                Map<String, INDArray> out = sd.output(Map.of("x", x), output);
+                try (INDArray values = out.get(output)) {
+                    consumer.accept((int) from, values);
+                }
+            }
+        }
+        System.gc();
+    }
+
+    private int checkImages(INDArray images, String what) {
+        if (images == null) throw new IllegalArgumentException(what + " must not be null");
+        image.requireMatches(images.shape(), what + " (judge input)");
+        if (images.size(0) > Integer.MAX_VALUE) throw new IllegalArgumentException(what + ": too many images");
+        return (int) images.size(0);
+    }
+
+    // ------------------------------------------------------------------------------------------------- accessors
+
+    /** Per-image input shape [C,H,W]. */
+    public Shape imageShape() { return image; }
+
+    /** Number of classes K. */
+    public int classes() { return classes; }
+
+    /** Width of {@link #features}. */
+    public int featureWidth() { return config.featureWidth(); }
+
+    public JudgeConfig config() { return config; }
+
+    /** The network as data. */
+    public NetworkSpec spec() { return spec; }
+
+    /** Hex SHA-256 over architecture, training settings, training-data fingerprint and {@link #FORMAT_VERSION}. */
+    public String key() { return key; }
+
+    /** What the judge was trained on and how. */
+    public TrainingSummary summary() { return summary; }
+
+    @Override public String toString() {
+        return "Judge[" + image + " → " + classes + " classes, key " + key.substring(0, 12) + "; " + summary + "]";
+    }
+
+    /**
+     * The cache key of a judge: hex SHA-256 over the format version, the network spec, the training settings and the
+     * training-data fingerprint.
+     */
+    static String cacheKey(NetworkSpec spec, JudgeConfig config, String dataFingerprint) {
+        String text = "featurealign judge v" + FORMAT_VERSION + "\n" + spec + "\n" + config.trainingDescription()
+                + "\n" + dataFingerprint;
+        return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    // ---------------------------------------------------------------------------------------------------- files
+
+    /**
+     * Writes the judge atomically: magic, format version, payload length, payload (shape, classes, config, data
+     * fingerprint, key, summary, parameters as little-endian float32), CRC-32 of the payload.
+     */
+    public void save(Path file) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeInt(image.rank());
+            for (int d : image.dims()) out.writeInt(d);
+            out.writeInt(classes);
+            out.writeInt(config.stageWidths().size());
+            for (int w : config.stageWidths()) out.writeInt(w);
+            out.writeInt(config.featureWidth());
+            out.writeDouble(config.slope());
+            out.writeInt(config.epochs());
+            out.writeInt(config.batchSize());
+            out.writeDouble(config.learningRate());
+            out.writeLong(config.seed());
+            out.writeInt(config.trainingLimit());
+            out.writeUTF(dataFingerprint);
+            out.writeUTF(key);
+            out.writeUTF(summary.data());
+            out.writeUTF(summary.settings());
+            out.writeInt(summary.steps());
+            out.writeDouble(summary.finalEpochLoss());
+            out.writeDouble(summary.seconds());
+            List<SDVariable> params = network.parameters();
+            out.writeInt(params.size());
+            for (SDVariable v : params) {
+                INDArray a = v.getArr();
+                out.writeUTF(v.name());
+                out.writeInt(a.rank());
+                for (long d : a.shape()) out.writeLong(d);
+                float[] values = a.dup('c').data().asFloat();
+                ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                buffer.asFloatBuffer().put(values);
+                out.write(buffer.array());
+            }
+        }
+        byte[] payload = bytes.toByteArray();
+        CRC32 crc = new CRC32();
+        crc.update(payload);
+        AtomicFiles.write(file, stream -> {
+            DataOutputStream out = new DataOutputStream(stream);
+            out.write(MAGIC);
+            out.writeInt(FORMAT_VERSION);
+            out.writeLong(payload.length);
+            out.write(payload);
+            out.writeLong(crc.getValue());
+            out.flush();
+        });
+    }
+
+    /**
+     * Reads a judge written by {@link #save}.
+     *
+     * @throws JudgeFileException naming the file when it is missing, not a judge file, of another format version,
+     *                            truncated, corrupt (CRC), or when its parameters do not fit the architecture it
+     *                            declares
+     */
+    public static Judge load(Path file) throws IOException {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new JudgeFileException(file, "does not exist", e);
+        }
+        int prefix = Math.min(all.length, MAGIC.length);
+        if (!Arrays.equals(all, 0, prefix, MAGIC, 0, prefix)) {
+            throw new JudgeFileException(file, "not a judge file (expected it to start with \"FAJUDGE\")");
+        }
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all))) {
+            in.readFully(new byte[MAGIC.length]);
+            int version = in.readInt();
+            if (version != FORMAT_VERSION) {
+                throw new JudgeFileException(file, "format version " + version + ", expected " + FORMAT_VERSION
+                        + "; delete it so the judge is retrained");
+            }
+            long length = in.readLong();
+            int headerBytes = MAGIC.length + 4 + 8;
+            if (length < 0 || length != all.length - headerBytes - 8L) {
+                throw new JudgeFileException(file, "truncated or padded: header says " + length + " payload bytes, "
+                        + "file has " + Math.max(0, all.length - headerBytes - 8L));
+            }
+            byte[] payload = new byte[(int) length];
+            in.readFully(payload);
+            long storedCrc = in.readLong();
+            CRC32 crc = new CRC32();
+            crc.update(payload);
+            if (crc.getValue() != storedCrc) {
+                throw new JudgeFileException(file, "corrupt: CRC-32 of the contents does not match");
+            }
+            return parse(file, payload);
+        } catch (EOFException e) {
+            throw new JudgeFileException(file, "truncated (ended inside the header)", e);
+        }
+    }
+
+    private static Judge parse(Path file, byte[] payload) throws IOException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
+            int rank = in.readInt();
+            if (rank != 3) throw new JudgeFileException(file, "image rank " + rank + ", expected 3 ([C,H,W])");
+            Shape image = Shape.image(in.readInt(), in.readInt(), in.readInt());
+            int classes = in.readInt();
+            int stageCount = in.readInt();
+            if (stageCount < 0 || stageCount > 64) throw new JudgeFileException(file, "implausible stage count " + stageCount);
+            List<Integer> stages = new ArrayList<>();
+            for (int i = 0; i < stageCount; i++) stages.add(in.readInt());
+            JudgeConfig config = new JudgeConfig(stages, in.readInt(), in.readDouble(), in.readInt(), in.readInt(),
+                    in.readDouble(), in.readLong(), in.readInt());
+            String fingerprint = in.readUTF();
+            String storedKey = in.readUTF();
+            TrainingSummary summary = new TrainingSummary(in.readUTF(), in.readUTF(), in.readInt(), in.readDouble(),
+                    in.readDouble());
+            Judge judge = new Judge(image, classes, config, fingerprint, summary);
+            if (!judge.key.equals(storedKey)) {
+                throw new JudgeFileException(file, "its key does not match its architecture and settings under this "
+                        + "version of the kit (architecture changed?); delete it so the judge is retrained");
+            }
+            int count = in.readInt();
+            List<SDVariable> params = judge.network.parameters();
+            if (count != params.size()) {
+                throw new JudgeFileException(file, count + " parameter arrays, the architecture " + judge.spec.name()
+                        + " " + image + " → " + classes + " needs " + params.size());
+            }
+            for (SDVariable v : params) {
+                String name = in.readUTF();
+                int r = in.readInt();
+                if (r < 1 || r > 8) throw new JudgeFileException(file, "parameter " + name + " has rank " + r);
+                long[] shape = new long[r];
+                for (int i = 0; i < r; i++) shape[i] = in.readLong();
+                if (!name.equals(v.name()) || !Arrays.equals(shape, v.getShape())) {
+                    throw new JudgeFileException(file, "parameter " + name + " " + Arrays.toString(shape)
+                            + " does not match the architecture's " + v.name() + " " + Arrays.toString(v.getShape()));
+                }
+                long length = 1;
+                for (long d : shape) length *= d;
+                byte[] raw = new byte[Math.toIntExact(length * 4)];
+                in.readFully(raw);
+                float[] values = new float[(int) length];
+                ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+                judge.setParameter(name, Nd4j.create(values, shape, 'c'));
+            }
+            if (in.available() != 0) throw new JudgeFileException(file, in.available() + " unexpected trailing bytes");
+            return judge;
+        } catch (EOFException e) {
+            throw new JudgeFileException(file, "truncated contents", e);
+        } catch (IllegalArgumentException e) {
+            throw new JudgeFileException(file, "invalid settings: " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- helpers
+
+    /** The training data prepared once: float32 c-order [N, C·H·W] rows, labels and their content fingerprint. */
+    private record TrainingData(Shape image, int classes, INDArray flatImages, int[] labels, String fingerprint,
+                                String description) implements AutoCloseable {
+
+        /** Frees the float32 copy at once rather than at the next GC. */
+        @Override public void close() { flatImages.close(); }
+
+        static TrainingData of(INDArray images, int[] labels, int classes, JudgeConfig config) {
+            if (images == null || images.rank() != 4) {
+                throw new IllegalArgumentException("images: expected [N,C,H,W], got "
+                        + (images == null ? "null" : Arrays.toString(images.shape())));
+            }
+            if (classes < 2) throw new IllegalArgumentException("classes must be >= 2, got " + classes);
+            long n = images.size(0);
+            if (labels == null || labels.length != n) {
+                throw new IllegalArgumentException("labels: expected " + n + " (one per image), got "
+                        + (labels == null ? "null" : labels.length));
+            }
+            int used = config.trainingLimit() == 0 ? (int) n : (int) Math.min(n, config.trainingLimit());
+            for (int i = 0; i < used; i++) {
+                if (labels[i] < 0 || labels[i] >= classes) {
+                    throw new IllegalArgumentException("labels[" + i + "] = " + labels[i] + ", expected 0.." + (classes - 1));
+                }
+            }
+            Shape image = Shape.image((int) images.size(1), (int) images.size(2), (int) images.size(3));
+            INDArray subset = images.get(NDArrayIndex.interval(0, used), NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.all());
+            INDArray flat = floatCopy(subset).reshape('c', used, image.size());
+            requireUnitRange(flat, "images");
+            int[] usedLabels = Arrays.copyOf(labels, used);
+            String fingerprint = Judge.fingerprint(flat, usedLabels, classes, image);
+            String description = String.format(Locale.ROOT, "%d images %s, %d classes, data sha256 %s", used, image,
+                    classes, fingerprint.substring(0, 16));
+            return new TrainingData(image, classes, flat, usedLabels, fingerprint, description);
+        }
+    }
+
+    /** SHA-256 over image shape, classes, labels and the float32 pixel values (little-endian). */
+    private static String fingerprint(INDArray flatFloat, int[] labels, int classes, Shape image) {
+        MessageDigest digest = sha256();
+        ByteBuffer header = ByteBuffer.allocate(4 * (5 + labels.length)).order(ByteOrder.LITTLE_ENDIAN);
+        header.putInt(labels.length).putInt(image.dim(0)).putInt(image.dim(1)).putInt(image.dim(2)).putInt(classes);
+        for (int l : labels) header.putInt(l);
+        digest.update(header.array());
+        int chunkRows = Math.max(1, (1 << 20) / (int) Math.max(1, image.size()));
+        for (int from = 0; from < labels.length; from += chunkRows) {
+            int to = Math.min(labels.length, from + chunkRows);
+            try (INDArray chunk = flatFloat.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).dup('c')) {
+                float[] values = chunk.data().asFloat();
+                ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(values);
+                digest.update(b.array());
+            }
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
+        }
+    }
+
+    /** A new float32 c-order copy of {@code a} (the caller owns and may close it). */
+    private static INDArray floatCopy(INDArray a) {
+        if (a.dataType() == DTYPE) return a.dup('c');
+        try (INDArray c = a.dup('c')) {
+            return c.castTo(DTYPE);
+        }
+    }
+
+    private static void requireUnitRange(INDArray a, String what) {
+        double min = a.minNumber().doubleValue(), max = a.maxNumber().doubleValue();
+        if (!(min >= -1e-6 && max <= 1 + 1e-6)) {
+            throw new IllegalArgumentException(what + ": pixels must be in [0,1], found values in [" + min + ", "
+                    + max + "]" + (Double.isNaN(min) || Double.isNaN(max) ? " (NaN)" : ""));
+        }
+    }
+
+    private static INDArray oneHot(int[] labels, int[] rows, int classes) {
+        float[] values = new float[rows.length * classes];
+        for (int i = 0; i < rows.length; i++) values[i * classes + labels[rows[i]]] = 1f;
+        return Nd4j.create(values, new long[]{rows.length, classes}, 'c');
+    }
+
+    private static int[] shuffled(int n, Random rng) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
+    private static double seconds(long startNanos) { return (System.nanoTime() - startNanos) / 1e9; }
+}

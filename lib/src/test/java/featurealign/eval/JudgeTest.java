@@ -1,0 +1,226 @@
+package featurealign.eval;
+
+import featurealign.eval.JudgeFixtures.Labelled;
+import featurealign.nn.LayerSpec;
+import featurealign.nn.Shape;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.CRC32;
+
+import static org.nd4j.linalg.ops.transforms.Transforms.abs;
+
+import static featurealign.eval.JudgeFixtures.CLASSES;
+import static featurealign.eval.JudgeFixtures.SMALL;
+import static org.junit.jupiter.api.Assertions.*;
+
+class JudgeTest {
+
+    static Labelled train, test;
+    static Judge judge;
+    static List<String> progress = new ArrayList<>();
+
+    @BeforeAll
+    static void trainOnce() {
+        train = JudgeFixtures.squares(800, 1);
+        test = JudgeFixtures.squares(400, 2);
+        judge = Judge.train(train.images(), train.labels(), CLASSES, SMALL, progress::add);
+    }
+
+    @Test
+    void learnsSquarePositionsToHighHeldOutAccuracy() {
+        double accuracy = judge.accuracy(test.images(), test.labels());
+        System.out.println("synthetic judge: held-out accuracy " + accuracy + "; " + judge.summary());
+        assertTrue(accuracy >= 0.95, "held-out accuracy " + accuracy);
+        // Chance is 0.25: an untrained judge with the same seed must not already pass.
+        Judge untrained = Judge.train(train.images(), train.labels(), CLASSES, SMALL.withTrainingLimit(1), null);
+        assertTrue(untrained.accuracy(test.images(), test.labels()) < 0.6);
+        assertTrue(progress.stream().anyMatch(s -> s.contains("epoch 4/4")), progress.toString());
+    }
+
+    @Test
+    void architectureIsTheDocumentedCnn() {
+        var spec = Judge.architecture(Shape.image(1, 28, 28), 10, JudgeConfig.defaults());
+        assertEquals(List.of(
+                new LayerSpec.Conv2d(1, 32, 3, 1, 1), new LayerSpec.LeakyRelu(0.01),
+                new LayerSpec.Conv2d(32, 32, 3, 2, 1), new LayerSpec.LeakyRelu(0.01),
+                new LayerSpec.Conv2d(32, 64, 3, 1, 1), new LayerSpec.LeakyRelu(0.01),
+                new LayerSpec.Conv2d(64, 64, 3, 2, 1), new LayerSpec.LeakyRelu(0.01),
+                new LayerSpec.Flatten(), new LayerSpec.Dense(64 * 7 * 7, 128), new LayerSpec.LeakyRelu(0.01),
+                new LayerSpec.Dense(128, 10)), spec.layers());
+        var cifar = Judge.architecture(Shape.image(3, 32, 32), 10, JudgeConfig.defaults());
+        assertEquals(new LayerSpec.Dense(128 * 4 * 4, 128), cifar.layers().get(cifar.layers().size() - 3));
+        assertEquals(Shape.vector(10), cifar.output());
+    }
+
+    @Test
+    void featuresAreFloat64AndBatchedAcrossTheInternalBatchSize() {
+        // 1,100 images cross two internal batch boundaries (500): the rows must match per-image evaluation.
+        INDArray many = Nd4j.concat(0, test.images(), test.images(), test.images()).get(
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1100));
+        INDArray f = judge.features(many);
+        assertEquals(DataType.DOUBLE, f.dataType());
+        assertArrayEquals(new long[]{1100, 16}, f.shape());
+        INDArray single = judge.features(test.images().get(org.nd4j.linalg.indexing.NDArrayIndex.interval(3, 4)));
+        assertEquals(single.getRow(0), f.getRow(803));
+        double spread = f.std(0).sumNumber().doubleValue();
+        assertTrue(spread > 1e-3, "features must vary between images, column std sum " + spread);
+        INDArray p = judge.probabilities(test.images());
+        assertArrayEquals(new long[]{400, CLASSES}, p.shape());
+        double worstRowSum = abs(p.sum(1).sub(1.0)).maxNumber().doubleValue();
+        assertTrue(worstRowSum < 1e-9, "probability rows must sum to 1, worst deviation " + worstRowSum);
+    }
+
+    @Test
+    void saveLoadRoundTripGivesIdenticalPredictionsAndFeatures(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("judge.bin");
+        judge.save(file);
+        Judge loaded = Judge.load(file);
+        assertEquals(judge.key(), loaded.key());
+        assertEquals(judge.summary(), loaded.summary());
+        assertArrayEquals(judge.predict(test.images()), loaded.predict(test.images()));
+        assertEquals(judge.features(test.images()), loaded.features(test.images()));
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file may be left beside the judge");
+        }
+    }
+
+    @Test
+    void damagedFilesGiveAClearErrorNamingTheFile(@TempDir Path dir) throws IOException {
+        Path good = dir.resolve("judge.bin");
+        judge.save(good);
+        byte[] bytes = Files.readAllBytes(good);
+
+        Path flipped = dir.resolve("flipped.bin");
+        byte[] f = bytes.clone();
+        f[f.length / 2] ^= 0x40;
+        Files.write(flipped, f);
+        assertLoadFails(flipped, "corrupt");
+
+        Path truncated = dir.resolve("truncated.bin");
+        Files.write(truncated, Arrays.copyOf(bytes, bytes.length - 100));
+        assertLoadFails(truncated, "truncated");
+
+        Path tiny = dir.resolve("tiny.bin");
+        Files.write(tiny, Arrays.copyOf(bytes, 10));
+        assertLoadFails(tiny, "truncated");
+
+        Path text = dir.resolve("text.bin");
+        Files.writeString(text, "this is not a judge at all, just some text");
+        assertLoadFails(text, "not a judge file");
+
+        Path version = dir.resolve("version.bin");
+        byte[] v = bytes.clone();
+        ByteBuffer.wrap(v).putInt(8, Judge.FORMAT_VERSION + 1);
+        Files.write(version, v);
+        assertLoadFails(version, "format version " + (Judge.FORMAT_VERSION + 1));
+
+        assertLoadFails(dir.resolve("missing.bin"), "does not exist");
+    }
+
+    /**
+     * A file whose declared architecture differs from the key it carries (here: feature width 16 rewritten to 32 with
+     * a valid CRC) must be refused, not loaded with mismatched weights.
+     */
+    @Test
+    void mismatchedArchitectureIsRefused(@TempDir Path dir) throws IOException {
+        Path good = dir.resolve("judge.bin");
+        judge.save(good);
+        byte[] bytes = Files.readAllBytes(good);
+        int payloadStart = 8 + 4 + 8;
+        // payload: rank, C, H, W, classes, stage count, 2 stage widths, then the feature width
+        int featureWidthAt = payloadStart + 4 * 8;
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        assertEquals(16, buffer.getInt(featureWidthAt), "test assumption about the file layout");
+        buffer.putInt(featureWidthAt, 32);
+        CRC32 crc = new CRC32();
+        crc.update(bytes, payloadStart, bytes.length - payloadStart - 8);
+        buffer.putLong(bytes.length - 8, crc.getValue());
+        Path edited = dir.resolve("edited.bin");
+        Files.write(edited, bytes);
+        assertLoadFails(edited, "does not match its architecture");
+    }
+
+    private static void assertLoadFails(Path file, String expected) {
+        JudgeFileException e = assertThrows(JudgeFileException.class, () -> Judge.load(file), file.toString());
+        assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
+        assertEquals(file, e.file());
+    }
+
+    @Test
+    void loadOrTrainReusesOnlyAJudgeWithTheSameDataAndSettings(@TempDir Path dir) throws IOException {
+        Path cache = dir.resolve("cache/judge.bin");
+        Labelled small = JudgeFixtures.squares(96, 5);
+        JudgeConfig quick = SMALL.withEpochs(1);
+        List<String> log = new ArrayList<>();
+        Judge first = Judge.loadOrTrain(cache, small.images(), small.labels(), CLASSES, quick, log::add);
+        assertTrue(log.stream().anyMatch(s -> s.contains("saved")), log.toString());
+        log.clear();
+        Judge again = Judge.loadOrTrain(cache, small.images(), small.labels(), CLASSES, quick, log::add);
+        assertTrue(log.stream().anyMatch(s -> s.contains("loaded")), log.toString());
+        assertEquals(first.key(), again.key());
+        assertArrayEquals(first.predict(small.images()), again.predict(small.images()));
+
+        // Other settings, other labels, other pixels: each gives another key and a retrain, never the stale judge.
+        int[] otherLabels = small.labels().clone();
+        otherLabels[0] = (otherLabels[0] + 1) % CLASSES;
+        INDArray otherPixels = small.images().dup();
+        otherPixels.putScalar(new long[]{3, 0, 0, 0}, 0.123);
+        for (Runnable change : List.<Runnable>of(
+                () -> retrain(cache, small.images(), small.labels(), quick.withSeed(8), first, log),
+                () -> retrain(cache, small.images(), otherLabels, quick, first, log),
+                () -> retrain(cache, otherPixels, small.labels(), quick, first, log),
+                () -> retrain(cache, small.images(), small.labels(), quick.withFeatureWidth(8), first, log))) {
+            change.run();
+        }
+
+        // An unreadable cache file is replaced, not fatal.
+        Files.writeString(cache, "garbage");
+        log.clear();
+        Judge rebuilt = Judge.loadOrTrain(cache, small.images(), small.labels(), CLASSES, quick, log::add);
+        assertTrue(log.stream().anyMatch(s -> s.contains("not a judge file")), log.toString());
+        assertEquals(first.key(), rebuilt.key());
+        assertEquals(first.key(), Judge.load(cache).key());
+    }
+
+    private static void retrain(Path cache, INDArray images, int[] labels, JudgeConfig config, Judge stale,
+                                List<String> log) {
+        log.clear();
+        try {
+            Judge j = Judge.loadOrTrain(cache, images, labels, CLASSES, config, log::add);
+            assertNotEquals(stale.key(), j.key());
+            assertTrue(log.stream().anyMatch(s -> s.contains("retraining")), log.toString());
+            assertEquals(j.key(), Judge.load(cache).key());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void badInputsAreRejectedWithTheExpectedShapeOrRange() {
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                () -> judge.predict(Nd4j.zeros(DataType.FLOAT, 2, 1, 10, 10)));
+        assertTrue(shape.getMessage().contains("[batch,1,12,12]"), shape.getMessage());
+        IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+                () -> judge.features(Nd4j.ones(DataType.FLOAT, 2, 1, 12, 12).mul(2)));
+        assertTrue(range.getMessage().contains("[0,1]"), range.getMessage());
+        IllegalArgumentException labels = assertThrows(IllegalArgumentException.class,
+                () -> Judge.train(train.images(), new int[3], CLASSES, SMALL, null));
+        assertTrue(labels.getMessage().contains("labels"), labels.getMessage());
+        IllegalArgumentException labelValue = assertThrows(IllegalArgumentException.class,
+                () -> Judge.train(train.images(), new int[800], 1, SMALL, null));
+        assertTrue(labelValue.getMessage().contains("classes"), labelValue.getMessage());
+    }
+}
