@@ -17,13 +17,14 @@ public final class Init {
      */
     public static double[][] orthogonal(int rows, int cols, Random rng) {
         int m = Math.max(rows, cols), n = Math.min(rows, cols);
-        // The tall m × n matrix whose Q we keep, column-major for LAPACK: element (i,j) at i + j·m.
-        double[] g = new double[m * n];
-        for (int i = 0; i < g.length; i++) g[i] = rng.nextGaussian();
+        // The tall m × n matrix whose Q we keep, column-major for LAPACK: element (i,j) at i + j·m. Single
+        // precision halves the QR's time (2.5 s -> ~1.2 s for 4096×3136) and is ample for a random initialisation.
+        float[] g = new float[m * n];
+        for (int i = 0; i < g.length; i++) g[i] = (float) rng.nextGaussian();
         INDArray a = Nd4j.create(g, new long[]{m, n}, 'f');
-        INDArray r = Nd4j.create(DataType.DOUBLE, new long[]{n, n}, 'f');
+        INDArray r = Nd4j.create(DataType.FLOAT, new long[]{n, n}, 'f');
         Nd4j.getBlasWrapper().lapack().geqrf(a, r); // a becomes Q (m × n), r becomes R
-        double[] q = a.dup('f').data().asDouble();
+        float[] q = a.dup('f').data().asFloat();
         double[][] out = new double[rows][cols];
         for (int j = 0; j < n; j++) {
             double sign = Math.signum(r.getDouble(j, j));

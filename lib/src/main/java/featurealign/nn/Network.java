@@ -139,10 +139,11 @@ public final class Network {
             } else if (l instanceof LayerSpec.Dense) {
                 h = h.mmul(p.get(0)).add(p.get(1));
             } else if (l instanceof LayerSpec.LeakyRelu r) {
-                // Written as pre * mask(pre): the mask comes from a comparison, so autodiff treats it as constant, which
-                // is exact (PyTorch's double backward of leaky_relu does the same), and the transpose reuses it.
-                keep = h.gt(0.0).castTo(dataType).mul(1.0 - r.slope()).add(r.slope());
-                h = h.mul(keep);
+                // The transpose multiplies by mask(pre) = 1 or slope (built in transpose). In float32 the forward uses
+                // the native op, whose backward is much cheaper than a multiply's; SameDiff keeps its slope as float32,
+                // so float64 graphs use pre ⊙ mask(pre) instead, exact to the last bit.
+                h = dataType == DataType.FLOAT ? sd.nn().leakyRelu(h, r.slope())
+                        : h.mul(h.gt(0.0).castTo(dataType).mul(1.0 - r.slope()).add(r.slope()));
             } else if (l instanceof LayerSpec.Asinh) {
                 keep = sd.math().rsqrt(h.mul(h).add(1.0)); // asinh'(x) = 1/sqrt(1+x²)
                 h = sd.math().asinh(h);
@@ -194,8 +195,14 @@ public final class Network {
                 g = convTranspose(c, p.get(0), g, shapes.get(i), shapes.get(i + 1));
             } else if (l instanceof LayerSpec.Dense) {
                 g = sd.mmul(g, p.get(0), false, true, false);
-            } else if (l instanceof LayerSpec.LeakyRelu || l instanceof LayerSpec.Asinh
-                    || l instanceof LayerSpec.Sigmoid || l instanceof LayerSpec.Tanh) {
+            } else if (l instanceof LayerSpec.LeakyRelu r) {
+                // The mask at g's full shape: when the pass ran at batch 1 (a shared probe), multiplying by a batch-1
+                // mask would make SameDiff's multiply backward reduce over the batch, which M2.1 does ~40x slower
+                // than the multiply itself. The comparison's boolean cuts the gradient, so the mask is a constant.
+                SDVariable pre = pass.inputs().get(i);
+                SDVariable mask = pre.add(sd.zerosLike(g)).gt(0.0).castTo(dataType).mul(1.0 - r.slope()).add(r.slope());
+                g = g.mul(mask);
+            } else if (l instanceof LayerSpec.Asinh || l instanceof LayerSpec.Sigmoid || l instanceof LayerSpec.Tanh) {
                 g = g.mul(keep);
             } else if (l instanceof LayerSpec.Flatten || l instanceof LayerSpec.Reshape) {
                 g = sd.reshape(g, shapes.get(i).withBatch(-1));

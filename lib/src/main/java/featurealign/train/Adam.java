@@ -2,7 +2,7 @@ package featurealign.train;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +18,8 @@ public final class Adam {
     private final double learningRate, beta1, beta2, epsilon;
     private final Map<String, INDArray> firstMoment = new LinkedHashMap<>();
     private final Map<String, INDArray> secondMoment = new LinkedHashMap<>();
+    /** One reusable update buffer per parameter, so a step allocates nothing. */
+    private final Map<String, INDArray> scratch = new LinkedHashMap<>();
     private long step;
 
     /**
@@ -50,12 +52,11 @@ public final class Adam {
 
     /**
      * One Adam step: for each named parameter, its gradient (same shape and dtype) updates the parameter in place.
-     * Temporaries are closed at once so native memory does not wait for the garbage collector.
+     * One fused native pass per parameter, into a buffer reused across steps.
      */
     public void update(Map<String, INDArray> parameters, Map<String, INDArray> gradients) {
         step++;
-        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-        double stepSize = learningRate / bc1, sqrtBc2 = Math.sqrt(bc2);
+        double sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, step));
         for (Map.Entry<String, INDArray> e : parameters.entrySet()) {
             String name = e.getKey();
             INDArray p = e.getValue();
@@ -67,18 +68,12 @@ public final class Adam {
             }
             INDArray m = firstMoment.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.shape()));
             INDArray v = secondMoment.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.shape()));
-            m.muli(beta1);
-            Nd4j.getBlasWrapper().level1().axpy(g.length(), 1 - beta1, g, m);
-            v.muli(beta2);
-            try (INDArray g2 = g.mul(g)) {
-                Nd4j.getBlasWrapper().level1().axpy(g.length(), 1 - beta2, g2, v);
-            }
-            try (INDArray denom = Transforms.sqrt(v, true)) {
-                denom.divi(sqrtBc2).addi(epsilon);
-                try (INDArray delta = m.div(denom)) {
-                    Nd4j.getBlasWrapper().level1().axpy(p.length(), -stepSize, delta, p);
-                }
-            }
+            INDArray delta = scratch.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.shape()));
+            // libnd4j's fused adam_updater (one multithreaded pass) computes
+            //   delta = lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε')
+            // which is PyTorch's lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε) exactly when ε' = ε·√(1−β2ᵗ).
+            Nd4j.exec(new AdamUpdater(g, v, m, delta, v, m, learningRate, beta1, beta2, epsilon * sqrtBc2, (int) (step - 1)));
+            p.subi(delta);
         }
     }
 
