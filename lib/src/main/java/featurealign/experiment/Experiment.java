@@ -4,6 +4,11 @@ import featurealign.data.CelebAReader;
 import featurealign.data.DataStore;
 import featurealign.data.ImageSet;
 import featurealign.data.Split;
+import featurealign.eval.ImageMetrics;
+import featurealign.eval.Judge;
+import featurealign.eval.JudgeConfig;
+import featurealign.eval.MetricsTable;
+import featurealign.eval.SampleQuality;
 import featurealign.train.*;
 import featurealign.viz.Charts;
 import featurealign.viz.ImageGrid;
@@ -250,6 +255,85 @@ public final class Experiment {
         keep("interpolation_fa", ImageGrid.grid(im.featureAlignment(), 11, ImageGrid.DEFAULT_PADDING, scale()));
         return im.refined() == null ? figures.get("interpolation_fa")
                 : keep("interpolation_gan", ImageGrid.grid(im.refined(), 11, ImageGrid.DEFAULT_PADDING, scale()));
+    }
+
+    // ------------------------------------------------------------------ metrics
+
+    /**
+     * The run's metrics table, also written to {@code metrics.csv}: reconstruction MSE, PSNR and SSIM of the first
+     * {@code evalImages} test images (z = μ + σ·ε and z = μ, true conditioning); for labelled data, the accuracy of the
+     * kit's judge classifier on the real test set, on the reconstructions (true labels) and on FA-only and GAN samples
+     * (labels cycling over the classes), and Fréchet distances in the judge's feature space between {@code sampleImages}
+     * generated images and as many random test images, each next to the distance between two disjoint random real
+     * sets of that size (the floor). The judge is trained on the training set on first use and cached.
+     */
+    public MetricsTable metrics(PrintStream log) throws IOException {
+        MetricsTable t = new MetricsTable(config.dataset() + " · profile " + config.profile() + " · step " + trainer.step());
+        var dt = config.dataType();
+        int n = Math.min(config.evalImages(), testSet.size());
+        int[] idx = range(n);
+        INDArray x = testSet.toNCHW(idx, dt);
+        INDArray cond = Conditioning.of(config.architecture(), testSet, idx, dt);
+        INDArray rec = model().reconstruct(x, cond, new Noise(config.seed() + RECONSTRUCTION_SEED));
+        ImageMetrics.Summary s = ImageMetrics.summarize(rec, x);
+        String recNote = "first " + n + " test images, z = μ + σ·ε, true " + (cond == null ? "(no) conditioning" : "labels");
+        t.add("reconstruction MSE", s.meanMse(), "per pixel", recNote);
+        t.add("reconstruction PSNR", s.psnrOfMeanMse(), "dB", "of the mean MSE; " + recNote);
+        t.add("reconstruction SSIM", s.meanSsim(), "", "Gaussian window 11, σ 1.5; " + recNote);
+        INDArray recMean = model().reconstruct(x, cond, null);
+        t.add("reconstruction MSE, z = μ", ImageMetrics.meanMse(recMean, x), "per pixel", "first " + n + " test images, deterministic latent");
+        if (testSet.hasLabels() && config.architecture().conditioning() > 0) {
+            Judge judge = judge(log);
+            SampleQuality q = new SampleQuality(judge);
+            int[] testLabels = Judge.labelsOf(testSet);
+            try (INDArray all = testSet.toNCHW(testSet.allIndices(), org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
+                t.add("judge accuracy, real test images", judge.accuracy(all, testLabels), "fraction",
+                        testSet.size() + " test images (the judge's own quality)");
+            }
+            t.add("judge accuracy, reconstructions", q.accuracy(rec, java.util.Arrays.copyOf(testLabels, n)), "fraction",
+                    "w.r.t. the true labels; " + recNote);
+            int k = config.architecture().conditioning();
+            int m = Math.min(config.sampleImages(), testSet.size() / 2);
+            Inspection.Images smp = sampleImages(m);
+            int[] requested = Inspection.cyclingLabelIds(m, k);
+            // Two disjoint random real sets: MNIST's test set is ordered (its halves differ a lot in judge space).
+            int[] perm = ImageSet.sampleIndices(testSet.size(), 2 * m, config.seed() + 505);
+            java.util.List<Integer> shuffled = new java.util.ArrayList<>();
+            for (int i : perm) shuffled.add(i);
+            java.util.Collections.shuffle(shuffled, new java.util.Random(config.seed() + 505));
+            int[] a = shuffled.subList(0, m).stream().mapToInt(Integer::intValue).toArray();
+            int[] b = shuffled.subList(m, 2 * m).stream().mapToInt(Integer::intValue).toArray();
+            INDArray realA = testSet.toNCHW(a, dt), realB = testSet.toNCHW(b, dt);
+            String sNote = m + " prior samples, labels cycling 0–" + (k - 1);
+            t.add("judge accuracy, FA samples", q.accuracy(smp.featureAlignment(), requested), "fraction", "w.r.t. the requested labels; " + sNote);
+            t.addFrechet("Fréchet distance, FA samples", q.compare(smp.featureAlignment(), realA, realB), "vs random test images");
+            if (smp.refined() != null) {
+                t.add("judge accuracy, GAN samples", q.accuracy(smp.refined(), requested), "fraction", "w.r.t. the requested labels; " + sNote);
+                t.addFrechet("Fréchet distance, GAN samples", q.compare(smp.refined(), realA, realB), "vs random test images");
+            }
+        }
+        t.saveCsv(outputDir.resolve("metrics.csv"));
+        return t;
+    }
+
+    /**
+     * The judge classifier of this data set: cached under the data store's cache ({@code judges/}), trained on the
+     * training set on first use (a smoke run trains a small one on 2,000 images).
+     */
+    public Judge judge(PrintStream log) throws IOException {
+        JudgeConfig jc = switch (config.dataset()) {
+            case "mnist" -> JudgeConfig.mnist();
+            case "cifar10" -> JudgeConfig.cifar10();
+            default -> JudgeConfig.defaults();
+        };
+        ImageSet train = trainSet;
+        String name = config.dataset();
+        if (config.profile().equals("smoke")) {
+            train = trainSet.first(Math.min(2000, trainSet.size()));
+            name += "-smoke";
+        }
+        Path cache = DataStore.fromEnvironment().cacheRoot().resolve("judges").resolve(name + ".judge");
+        return Judge.loadOrTrain(cache, train, jc, log::println);
     }
 
     /** The figures made so far, by file stem. */
