@@ -17,7 +17,7 @@ class InitTest {
             INDArray m = Nd4j.createFromArray(q);
             // Orthonormal columns when tall, rows when wide: the small Gram matrix is the identity.
             INDArray gram = s[0] >= s[1] ? m.transpose().mmul(m) : m.mmul(m.transpose());
-            assertEquals(0.0, gram.sub(Nd4j.eye(Math.min(s[0], s[1]))).amaxNumber().doubleValue(), 1e-5, "shape " + s[0] + "x" + s[1]);
+            assertEquals(0.0, gram.sub(Nd4j.eye(Math.min(s[0], s[1]))).amaxNumber().doubleValue(), 1e-12, "shape " + s[0] + "x" + s[1]);
             assertArrayEquals(q[0], Init.orthogonal(s[0], s[1], new Random(3))[0], 0.0, "same seed, same matrix");
         }
         assertNotEquals(Init.orthogonal(6, 6, new Random(1))[0][0], Init.orthogonal(6, 6, new Random(2))[0][0]);
