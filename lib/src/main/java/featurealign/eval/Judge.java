@@ -1,5 +1,7 @@
 package featurealign.eval;
 
+import featurealign.nn.GraphCalls;
+
 import featurealign.data.ImageSet;
 import featurealign.io.AtomicFiles;
 import featurealign.nn.LayerSpec;
@@ -177,7 +179,7 @@ public final class Judge {
                 try (INDArray flat = Nd4j.pullRows(data.flatImages, 1, rows);
                      INDArray y = oneHot(data.labels, rows, data.classes)) {
                     INDArray x = flat.reshape('c', data.image.withBatch(rows.length));
-                    OutAndGrad out = judge.sd.calculateGradientsAndOutputs(Map.of("x", x, "labels", y),
+                    OutAndGrad out = GraphCalls.gradientsAndOutputs(judge.sd, Map.of("x", x, "labels", y),
                             List.of("loss"), names);
                     INDArray lossArray = out.getOutputs().get("loss");
                     loss = lossArray.getDouble(0);
@@ -330,7 +332,7 @@ public final class Judge {
                     NDArrayIndex.all());
             try (INDArray x = floatCopy(view)) {
                 requireUnitRange(x, "images[" + from + ".." + to + ")");
-                Map<String, INDArray> out = sd.output(Map.of("x", x), output);
+                Map<String, INDArray> out = GraphCalls.outputs(sd, Map.of("x", x), output);
                 try (INDArray values = out.get(output)) {
                     consumer.accept((int) from, values);
                 }

@@ -32,7 +32,7 @@ public final class GraphCalls {
      */
     public static OutAndGrad gradientsAndOutputs(SameDiff sd, Map<String, INDArray> feed, List<String> outputs,
                                           List<String> gradientsOf) {
-        if (sd.getFunction("grad") == null) sd.createGradFunction();
+        if (sd.getFunction("grad") == null) createGradFunctionQuietly(sd);
         SameDiff gradFn = sd.getFunction("grad");
         InferenceSession session = eagerSession(gradFn);
         OutAndGrad out = null;
@@ -46,6 +46,20 @@ public final class GraphCalls {
                 keep.addAll(out.getGradients().values());
             }
             releaseSessionArrays(session, keep, sd, gradFn);
+        }
+    }
+
+    /**
+     * Builds the gradient function once. SameDiff M2.1 prints one "Added differentiated op" line per op to
+     * {@code System.out} while doing so (hundreds of lines in a notebook cell); they are dropped.
+     */
+    public static void createGradFunctionQuietly(SameDiff sd) {
+        java.io.PrintStream out = System.out;
+        System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        try {
+            sd.createGradFunction();
+        } finally {
+            System.setOut(out);
         }
     }
 
