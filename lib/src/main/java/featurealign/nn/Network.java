@@ -158,18 +158,20 @@ public final class Network {
             } else if (l instanceof LayerSpec.BatchNorm bn) {
                 SDVariable mean, var;
                 if (training) {
-                    mean = h.mean(true, 0, 2, 3);
-                    SDVariable centred = h.sub(mean);
-                    var = centred.mul(centred).mean(true, 0, 2, 3);
-                    stats.add(new BatchStatistics(i, sd.reshape(mean, bn.channels()), sd.reshape(var, bn.channels())));
+                    // Biased batch variance as E[h²] − E[h]²: no broadcast op, whose backward M2.1 runs very slowly.
+                    mean = h.mean(false, 0, 2, 3);
+                    var = h.mul(h).mean(false, 0, 2, 3).sub(mean.mul(mean));
+                    stats.add(new BatchStatistics(i, mean, var));
                 } else {
                     List<SDVariable> run = layerRunning.get(i);
-                    mean = sd.reshape(run.get(0), 1, bn.channels(), 1, 1);
-                    var = sd.reshape(run.get(1), 1, bn.channels(), 1, 1);
+                    mean = run.get(0);
+                    var = run.get(1);
                 }
-                SDVariable gamma = sd.reshape(p.get(0), 1, bn.channels(), 1, 1);
-                SDVariable beta = sd.reshape(p.get(1), 1, bn.channels(), 1, 1);
-                h = h.sub(mean).mul(sd.math().rsqrt(var.add(bn.epsilon()))).mul(gamma).add(beta);
+                // y = h·scale + shift per channel, scale = γ/√(var+ε), shift = β − mean·scale: two broadcast ops, whose
+                // backward M2.1 runs slowly (its native batchnorm cannot be differentiated: doDiff fails in M2.1).
+                SDVariable scale = p.get(0).mul(sd.math().rsqrt(var.add(bn.epsilon())));
+                SDVariable shift = p.get(1).sub(mean.mul(scale));
+                h = h.mul(sd.reshape(scale, 1, bn.channels(), 1, 1)).add(sd.reshape(shift, 1, bn.channels(), 1, 1));
             } else {
                 throw new IllegalStateException("unhandled layer " + l);
             }

@@ -174,6 +174,14 @@ public final class FaModel {
 
     public Map<String, INDArray> encoderParameters() { return encoderStep.parameters(); }
 
+    /** The model's SameDiff graphs (encoder step, inference, generator, discriminator), e.g. to attach a profiler. */
+    public List<SameDiff> graphs() {
+        List<SameDiff> g = new ArrayList<>(List.of(encoderStep.graph(), inference));
+        if (generatorGraph != null) g.add(generatorGraph);
+        if (discriminatorGraph != null) g.add(discriminatorGraph);
+        return g;
+    }
+
     public Map<String, INDArray> generatorParameters() { return generatorParams; }
 
     public Map<String, INDArray> discriminatorParameters() { return discriminatorParams; }
@@ -196,22 +204,32 @@ public final class FaModel {
         INDArray beta = Double.isNaN(config.fixedKlWeight()) ? noise.uniform(dt, batch)
                 : Nd4j.valueArrayOf(new long[]{batch}, config.fixedKlWeight(), dt);
         INDArray r0 = randomProbe(batch, noise);
-        FaVaeEncoderStep.Result enc;
+        List<INDArray> owned = new ArrayList<>(Arrays.asList(x, eps, beta, r0));
         try {
-            enc = encoderStep.run(x, condition, eps, beta, r0, encoderAdam);
-        } catch (TrainingDivergedException e) {
-            throw new TrainingDivergedException(e.getMessage() + " (training step " + step + ")");
+            FaVaeEncoderStep.Result enc;
+            try {
+                enc = encoderStep.run(x, condition, eps, beta, r0, encoderAdam);
+            } catch (TrainingDivergedException e) {
+                throw new TrainingDivergedException(e.getMessage() + " (training step " + step + ")");
+            }
+            owned.add(enc.reconstruction());
+            if (!ganActive || generator == null) {
+                return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), Double.NaN, Double.NaN, Double.NaN);
+            }
+            double gLoss = generatorUpdate(enc.reconstruction(), condition, x, step);
+            double dReal = discriminatorUpdate(x, 1.0, "discriminator real loss", step);
+            // Fake step: prior z, exactly one FA step toward (z, labels of the batch), then G in training mode.
+            INDArray z = noise.gaussian(dt, batch, arch.latent());
+            owned.add(z);
+            INDArray r0Fake = r0 == null ? null : randomProbe(batch, noise);
+            owned.add(r0Fake);
+            INDArray fake = fakeImages(z, condition, r0Fake, x);
+            owned.add(fake);
+            double dFake = discriminatorUpdate(fake, -1.0, "discriminator fake loss", step);
+            return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), gLoss, dReal, dFake);
+        } finally {
+            closeAll(owned); // this step's inputs and intermediates: free their native memory now, not at the next GC
         }
-        if (!ganActive || generator == null) {
-            return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), Double.NaN, Double.NaN, Double.NaN);
-        }
-        double gLoss = generatorUpdate(enc.reconstruction(), condition, x, step);
-        double dReal = discriminatorUpdate(x, 1.0, "discriminator real loss", step);
-        // Fake step: prior z, exactly one FA step toward (z, labels of the batch), then G in training mode.
-        INDArray z = noise.gaussian(dt, batch, arch.latent());
-        INDArray fake = fakeImages(z, condition, r0 == null ? null : randomProbe(batch, noise), x);
-        double dFake = discriminatorUpdate(fake, -1.0, "discriminator fake loss", step);
-        return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), gLoss, dReal, dFake);
     }
 
     /** The generator sub-step on detached reconstructions {@code xhat}: one Adam step on G only. Returns L_G. */
@@ -225,6 +243,8 @@ public final class FaModel {
         checkGradients("generator", g.getGradients(), step);
         generatorAdam.update(generatorParams, g.getGradients());
         updateRunningStatistics(g.getOutputs(), (int) xhat.size(0));
+        closeAll(g.getGradients().values());
+        closeAll(g.getOutputs().values());
         return gLoss;
     }
 
@@ -235,7 +255,10 @@ public final class FaModel {
         for (BnStat s : bnStats) { fOut.add(s.meanOutput()); fOut.add(s.varianceOutput()); }
         Map<String, INDArray> fake = GraphCalls.outputs(generatorGraph, generatorFeed(xTilde, condition, realClamped), fOut.toArray(String[]::new));
         updateRunningStatistics(fake, (int) z.size(0));
-        return fake.get(generatorImageName);
+        INDArray images = fake.remove(generatorImageName);
+        closeAll(fake.values());
+        xTilde.close();
+        return images;
     }
 
     private Map<String, INDArray> generatorFeed(INDArray xhat, INDArray condition, INDArray realClamped) {
@@ -255,12 +278,19 @@ public final class FaModel {
         check(what, loss, step);
         checkGradients("discriminator", d.getGradients(), step);
         discriminatorAdam.update(discriminatorParams, d.getGradients());
+        closeAll(d.getGradients().values());
+        closeAll(d.getOutputs().values());
         return loss;
     }
 
     /** The encoder sub-step (weights clamped first when configured); exposed to tests. */
     FaVaeEncoderStep.Result encoderUpdate(INDArray clampedImages, INDArray condition, INDArray eps, INDArray beta, INDArray r0) {
         return encoderStep.run(clampedImages, condition, eps, beta, r0, encoderAdam);
+    }
+
+    /** Closes arrays at once: ND4J would free their native memory only when the garbage collector finds them. */
+    private static void closeAll(Collection<INDArray> arrays) {
+        for (INDArray a : arrays) if (a != null && !a.wasClosed() && a.closeable()) a.close();
     }
 
     /** PyTorch's BatchNorm2d running update: biased batch variance normalises, the unbiased one is averaged in. */

@@ -349,6 +349,41 @@ public final class LocalTraining {
     /** The optimiser; save and restore it with {@link Adam#state()} / {@link Adam#restore}. */
     public Adam optimizer() { return adam; }
 
+    /**
+     * Writes everything needed to continue exactly (parameters, Adam state, step) atomically to {@code file}, with the
+     * training settings so a mismatched resume is caught. Local training draws no noise: the data order is a function
+     * of the step.
+     */
+    public void saveCheckpoint(java.nio.file.Path file) throws java.io.IOException {
+        new Checkpoint("local", settings(), adam.step(), new Noise(0).state(), parameters,
+                Map.of("local", adam.state()), "").write(file);
+    }
+
+    /** Restores a checkpoint written by {@link #saveCheckpoint} from a trainer built with the same settings. */
+    public void restore(java.nio.file.Path file) throws java.io.IOException {
+        Checkpoint c = Checkpoint.read(file);
+        if (!"local".equals(c.kind())) throw new Checkpoint.CheckpointException(file, "kind '" + c.kind() + "', expected 'local'");
+        if (!settings().equals(c.config())) {
+            throw new Checkpoint.CheckpointException(file, "saved with other local-training settings " + c.config()
+                    + ", this trainer has " + settings());
+        }
+        for (var e : parameters.entrySet()) e.getValue().assign(c.array(file, e.getKey(), e.getValue()));
+        Adam.State state = c.optimizers().get("local");
+        if (state == null) throw new Checkpoint.CheckpointException(file, "missing optimizer state 'local'");
+        adam.restore(state);
+    }
+
+    private java.util.Properties settings() {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("network", spec.toString());
+        p.setProperty("dataType", dataType.name());
+        p.setProperty("alignmentSteps", Integer.toString(alignmentSteps));
+        p.setProperty("stepSize", Double.toString(stepSize));
+        p.setProperty("trainedModules", Integer.toString(trainedModules));
+        p.setProperty("adam", adam.learningRate() + "," + adam.beta1() + "," + adam.beta2() + "," + adam.epsilon());
+        return p;
+    }
+
     public NetworkSpec spec() { return spec; }
 
     public DataType dataType() { return dataType; }

@@ -43,6 +43,10 @@ public final class OpProfile {
 
     public static void main(String[] args) {
         int steps = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        if (args.length > 1 && args[1].equals("gan")) {
+            gan(steps);
+            return;
+        }
         int batch = 128;
         boolean general = args.length > 1 && args[1].equals("general");
         AlignmentOptions opts = general ? AlignmentOptions.reference().withInitialProbe(AlignmentOptions.InitialProbe.GIVEN, 0)
@@ -64,6 +68,40 @@ public final class OpProfile {
             total += (System.nanoTime() - a) / 1e6;
             System.gc();
         }
+        double inOps = 0;
+        List<Map.Entry<String, double[]>> rows = new ArrayList<>(t.byOp.entrySet());
+        rows.sort((p, q) -> Double.compare(q.getValue()[0], p.getValue()[0]));
+        System.out.printf("%-28s %10s %8s%n", "op", "ms/step", "calls");
+        for (var e : rows) {
+            inOps += e.getValue()[0];
+            if (e.getValue()[0] / steps >= 1) System.out.printf("%-28s %10.1f %8.0f%n", e.getKey(), e.getValue()[0] / steps, e.getValue()[1] / steps);
+        }
+        System.out.printf("step %.1f ms, inside ops %.1f ms, outside ops %.1f ms%n", total / steps, inOps / steps, (total - inOps) / steps);
+    }
+
+    /** The same for one full FA-VAE-GAN iteration, over all four graphs. */
+    static void gan(int steps) {
+        var m = new featurealign.train.FaModel(featurealign.train.RunConfig.profile("paper", "mnist"));
+        Noise noise = new Noise(1);
+        INDArray x = noise.uniform(DataType.FLOAT, 128, 1, 28, 28);
+        INDArray y = Inspection.cyclingLabels(128, 10, DataType.FLOAT);
+        for (int i = 0; i < 2; i++) m.trainStep(x, y, true, noise, i + 1);
+        Timer t = new Timer();
+        for (SameDiff g : m.graphs()) {
+            g.setListeners(t);
+            if (g.getFunction("grad") != null) g.getFunction("grad").setListeners(t);
+        }
+        double total = 0;
+        for (int i = 0; i < steps; i++) {
+            long a = System.nanoTime();
+            m.trainStep(x, y, true, noise, 10 + i);
+            total += (System.nanoTime() - a) / 1e6;
+            System.gc();
+        }
+        report(t, steps, total);
+    }
+
+    static void report(Timer t, int steps, double total) {
         double inOps = 0;
         List<Map.Entry<String, double[]>> rows = new ArrayList<>(t.byOp.entrySet());
         rows.sort((p, q) -> Double.compare(q.getValue()[0], p.getValue()[0]));
