@@ -25,6 +25,20 @@ public final class Encoder {
     private final Network trunk, mean, logVar, conditioning;
     private final int latent, conditioningSize;
 
+    private Encoder(SameDiff sd, Encoder source) {
+        this.latent = source.latent;
+        this.conditioningSize = source.conditioningSize;
+        this.trunk = Network.declareShared(sd, source.trunk);
+        this.mean = Network.declareShared(sd, source.mean);
+        this.logVar = Network.declareShared(sd, source.logVar);
+        this.conditioning = source.conditioning == null ? null : Network.declareShared(sd, source.conditioning);
+    }
+
+    /** Declares {@code source} in another graph with the very same parameter arrays (see {@link Network#declareShared}). */
+    public static Encoder declareShared(SameDiff sd, Encoder source) {
+        return new Encoder(sd, source);
+    }
+
     private Encoder(SameDiff sd, NetworkSpec trunkSpec, int latent, int conditioningSize, DataType dataType) {
         if (!trunkSpec.input().isImage() || trunkSpec.output().rank() != 1) {
             throw new IllegalArgumentException("encoder trunk must map [C,H,W] to [hidden], got " + trunkSpec.input()
@@ -97,17 +111,6 @@ public final class Encoder {
         List<SDVariable> w = new ArrayList<>();
         for (SDVariable v : parameters()) if (v.name().endsWith("/W")) w.add(v);
         return w;
-    }
-
-    /** Makes this encoder use {@code source}'s parameter arrays (see {@link Network#shareParametersWith}). */
-    public void shareParametersWith(Encoder source) {
-        trunk.shareParametersWith(source.trunk);
-        mean.shareParametersWith(source.mean);
-        logVar.shareParametersWith(source.logVar);
-        if ((conditioning == null) != (source.conditioning == null)) {
-            throw new IllegalArgumentException("cannot share parameters between a conditioned and an unconditioned encoder");
-        }
-        if (conditioning != null) conditioning.shareParametersWith(source.conditioning);
     }
 
     public void initialize(long seed) {

@@ -28,6 +28,16 @@ public final class Generator {
         return new Generator(sd, architecture, dataType);
     }
 
+    private Generator(SameDiff sd, Generator source) {
+        this.labelMap = source.labelMap == null ? null : Network.declareShared(sd, source.labelMap);
+        this.body = Network.declareShared(sd, source.body);
+    }
+
+    /** Declares {@code source} in another graph with the very same parameter and running-statistics arrays. */
+    public static Generator declareShared(SameDiff sd, Generator source) {
+        return new Generator(sd, source);
+    }
+
     /**
      * @param xHat         {@code [batch,C,H,W]} feature-alignment output
      * @param conditioning {@code [batch,conditioning]}, or null for an unconditioned architecture
@@ -54,12 +64,6 @@ public final class Generator {
         if (labelMap != null) p.addAll(labelMap.parameters());
         p.addAll(body.parameters());
         return p;
-    }
-
-    /** Makes this generator use {@code source}'s parameter and running-statistics arrays. */
-    public void shareParametersWith(Generator source) {
-        if (labelMap != null) labelMap.shareParametersWith(source.labelMap);
-        body.shareParametersWith(source.body);
     }
 
     public void initialize(long seed) {

@@ -41,7 +41,7 @@ public final class Network {
     /** Per layer: running mean and variance constants of batch-norm layers, else empty. */
     private final List<List<SDVariable>> layerRunning = new ArrayList<>();
 
-    private Network(SameDiff sd, NetworkSpec spec, DataType dataType) {
+    private Network(SameDiff sd, NetworkSpec spec, DataType dataType, Network source) {
         this.sd = sd;
         this.spec = spec;
         this.dataType = dataType;
@@ -52,25 +52,44 @@ public final class Network {
             List<SDVariable> params = new ArrayList<>();
             List<SDVariable> running = new ArrayList<>();
             if (l instanceof LayerSpec.Conv2d c) {
-                params.add(sd.var(p + "W", dataType, c.kernel(), c.kernel(), c.inChannels(), c.outChannels()));
-                params.add(sd.var(p + "b", dataType, c.outChannels()));
+                params.add(variable(p + "W", source, i, 0, c.kernel(), c.kernel(), c.inChannels(), c.outChannels()));
+                params.add(variable(p + "b", source, i, 1, c.outChannels()));
             } else if (l instanceof LayerSpec.Dense d) {
-                params.add(sd.var(p + "W", dataType, d.in(), d.out()));
-                params.add(sd.var(p + "b", dataType, d.out()));
+                params.add(variable(p + "W", source, i, 0, d.in(), d.out()));
+                params.add(variable(p + "b", source, i, 1, d.out()));
             } else if (l instanceof LayerSpec.BatchNorm bn) {
-                params.add(sd.var(p + "gamma", dataType, bn.channels()));
-                params.add(sd.var(p + "beta", dataType, bn.channels()));
-                running.add(sd.constant(p + "runningMean", Nd4j.zeros(dataType, bn.channels())));
-                running.add(sd.constant(p + "runningVar", Nd4j.ones(dataType, bn.channels())));
+                params.add(variable(p + "gamma", source, i, 0, bn.channels()));
+                params.add(variable(p + "beta", source, i, 1, bn.channels()));
+                // Constants keep the array object they are given, so a shared network sees running-statistic updates.
+                running.add(sd.constant(p + "runningMean", source != null ? source.layerRunning.get(i).get(0).getArr()
+                        : Nd4j.zeros(dataType, bn.channels())));
+                running.add(sd.constant(p + "runningVar", source != null ? source.layerRunning.get(i).get(1).getArr()
+                        : Nd4j.ones(dataType, bn.channels())));
             }
             layerParams.add(Collections.unmodifiableList(params));
             layerRunning.add(Collections.unmodifiableList(running));
         }
     }
 
+    /**
+     * A new zero variable, or one holding {@code source}'s array object itself: {@code sd.var(name, array)} keeps the
+     * array (an in-place update through either graph is seen by both), whereas {@code setArrayForVariable} copies it.
+     */
+    private SDVariable variable(String name, Network source, int layer, int k, long... shape) {
+        return source == null ? sd.var(name, dataType, shape) : sd.var(name, source.layerParams.get(layer).get(k).getArr());
+    }
+
     /** Declares the network's variables in {@code sd} (all zero until {@link #initialize}). */
     public static Network declare(SameDiff sd, NetworkSpec spec, DataType dataType) {
-        return new Network(sd, spec, dataType);
+        return new Network(sd, spec, dataType, null);
+    }
+
+    /**
+     * Declares {@code source}'s network in another graph {@code sd}, holding the very same parameter and
+     * running-statistics arrays: an in-place update (Adam, clamping) made through either graph is seen by both.
+     */
+    public static Network declareShared(SameDiff sd, Network source) {
+        return new Network(sd, source.spec, source.dataType, source);
     }
 
     public NetworkSpec spec() { return spec; }
@@ -90,25 +109,6 @@ public final class Network {
         List<String> names = new ArrayList<>();
         for (SDVariable v : parameters()) names.add(v.name());
         return names;
-    }
-
-    /**
-     * Makes this network use {@code source}'s parameter and running-statistics arrays (the same objects, so an
-     * in-place update through either graph is seen by both). Both must come from the same spec.
-     */
-    public void shareParametersWith(Network source) {
-        if (!source.spec.layers().equals(spec.layers()) || !source.spec.input().equals(spec.input())) {
-            throw new IllegalArgumentException("cannot share parameters between different networks: " + source.spec.name()
-                    + " and " + spec.name());
-        }
-        for (int i = 0; i < layerParams.size(); i++) {
-            for (int k = 0; k < layerParams.get(i).size(); k++) {
-                sd.setArrayForVariable(layerParams.get(i).get(k).name(), source.layerParams.get(i).get(k).getArr());
-            }
-            for (int k = 0; k < layerRunning.get(i).size(); k++) {
-                sd.setArrayForVariable(layerRunning.get(i).get(k).name(), source.layerRunning.get(i).get(k).getArr());
-            }
-        }
     }
 
     /** Trainable variables of layer {@code i} (W,b or gamma,beta; empty for parameter-free layers). */

@@ -77,8 +77,7 @@ public final class FaModel {
 
         // Inference.
         inference = SameDiff.create();
-        Encoder encI = Encoder.declare(inference, arch, dt);
-        encI.shareParametersWith(encoderStep.encoder());
+        Encoder encI = Encoder.declareShared(inference, encoderStep.encoder());
         SDVariable x = inference.placeHolder("x", dt, arch.image().withBatch(-1));
         Encoder.Pass post = encI.forward(x);
         muName = post.mu().name();
@@ -115,16 +114,14 @@ public final class FaModel {
         generatorGraph = SameDiff.create();
         generator = Generator.declare(generatorGraph, arch, dt);
         generator.initialize(seed);
-        Network dInG = Network.declare(generatorGraph, arch.discriminator(), dt);
-        dInG.shareParametersWith(discriminator);
+        Network dInG = Network.declareShared(generatorGraph, discriminator);
         SDVariable xhat = generatorGraph.placeHolder("xhat", dt, arch.image().withBatch(-1));
         SDVariable gCond = arch.conditioning() > 0 ? generatorGraph.placeHolder("condition", dt, -1, arch.conditioning()) : null;
         Generator.Pass gPass = generator.forward(xhat, gCond, true);
         SDVariable gLoss = Losses.leastSquares(dInG.forward(gPass.output(), true).output(), 1.0);
         if (config.perceptualWeight() > 0) {
             // P · (½Σ(μ − μ_g)² + ½Σ(σ − σ_g)²) with the (already updated) encoder, paper notes §5.
-            Encoder encG = Encoder.declare(generatorGraph, arch, dt);
-            encG.shareParametersWith(encoderStep.encoder());
+            Encoder encG = Encoder.declareShared(generatorGraph, encoderStep.encoder());
             SDVariable real = generatorGraph.placeHolder("x", dt, arch.image().withBatch(-1));
             Encoder.Pass pr = encG.forward(real), pg = encG.forward(gPass.output());
             SDVariable dm = pr.mu().sub(pg.mu());

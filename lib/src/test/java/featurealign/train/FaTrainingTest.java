@@ -195,6 +195,20 @@ class FaTrainingTest {
     }
 
     @Test
+    void inferenceUsesTheTrainedWeights() throws IOException {
+        ImageSet data = TinyRuns.squares(24, 8);
+        FaTrainer t = new FaTrainer(TinyRuns.tinyConfig(3, 0), data);
+        INDArray x = data.toNCHW(data.allIndices(), DataType.FLOAT);
+        INDArray before = t.model().encode(x).mean().dup();
+        INDArray sampleBefore = t.model().refine(x, data.labelsOneHot(data.allIndices(), 3, DataType.FLOAT)).dup();
+        t.train();
+        INDArray after = t.model().encode(x).mean();
+        assertTrue(after.sub(before).amaxNumber().doubleValue() > 1e-6, "inference still uses the initial encoder");
+        INDArray sampleAfter = t.model().refine(x, data.labelsOneHot(data.allIndices(), 3, DataType.FLOAT));
+        assertTrue(sampleAfter.sub(sampleBefore).amaxNumber().doubleValue() > 1e-6, "refinement still uses the initial generator");
+    }
+
+    @Test
     void inferenceShapes() {
         FaModel m = new FaModel(TinyRuns.tinyConfig(1, 0));
         ImageSet data = TinyRuns.squares(6, 7);
