@@ -282,6 +282,11 @@ public final class LocalTraining {
                     losses.add(new LayerLoss(i, m.layer(), loss));
                 } else {
                     fx = forward(m, x);
+                    // A flatten/reshape output is a view of its input: copy it before the input's buffer is freed.
+                    if (fx.isView() || fx.data().addressPointer().address() == x.data().addressPointer().address()) {
+                        INDArray own = fx.dup();
+                        fx = own;
+                    }
                 }
                 x.close(); // this module's input is no longer needed: the next module starts from fx alone
                 x = fx;

@@ -46,9 +46,14 @@ final class LocalTestNets {
         return net;
     }
 
+    /** Uniform [0,1) values from a seeded java.util.Random (ND4J's rand ignores setSeed for some dtypes/threads). */
     static INDArray uniformImages(long seed, DataType dataType, long... shape) {
-        Nd4j.getRandom().setSeed(seed);
-        return Nd4j.rand(dataType, shape);
+        java.util.Random r = new java.util.Random(seed);
+        long n = 1;
+        for (long d : shape) n *= d;
+        double[] v = new double[Math.toIntExact(n)];
+        for (int i = 0; i < v.length; i++) v[i] = r.nextDouble();
+        return Nd4j.create(v, shape, 'c').castTo(dataType);
     }
 
     static double relativeError(INDArray a, INDArray b) {
