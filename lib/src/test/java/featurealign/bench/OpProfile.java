@@ -61,22 +61,14 @@ public final class OpProfile {
         Timer t = new Timer();
         s.graph().setListeners(t);
         if (s.graph().getFunction("grad") != null) s.graph().getFunction("grad").setListeners(t);
-        double total = 0, adamMs = 0;
+        double total = 0;
         for (int i = 0; i < steps; i++) {
             long a = System.nanoTime();
             s.run(x, y, noise.gaussian(DataType.FLOAT, batch, 128), noise.uniform(DataType.FLOAT, batch), r0, adam);
             total += (System.nanoTime() - a) / 1e6;
             System.gc();
         }
-        double inOps = 0;
-        List<Map.Entry<String, double[]>> rows = new ArrayList<>(t.byOp.entrySet());
-        rows.sort((p, q) -> Double.compare(q.getValue()[0], p.getValue()[0]));
-        System.out.printf("%-28s %10s %8s%n", "op", "ms/step", "calls");
-        for (var e : rows) {
-            inOps += e.getValue()[0];
-            if (e.getValue()[0] / steps >= 1) System.out.printf("%-28s %10.1f %8.0f%n", e.getKey(), e.getValue()[0] / steps, e.getValue()[1] / steps);
-        }
-        System.out.printf("step %.1f ms, inside ops %.1f ms, outside ops %.1f ms%n", total / steps, inOps / steps, (total - inOps) / steps);
+        report(t, steps, total);
     }
 
     /** The same for one full FA-VAE-GAN iteration, over all four graphs. */
