@@ -1,5 +1,7 @@
 package featurealign.align;
 
+import featurealign.GradientCheck;
+
 import featurealign.align.AlignmentOptions.InitialProbe;
 import featurealign.nn.Encoder;
 import featurealign.nn.LayerSpec.*;
@@ -88,35 +90,14 @@ class FaVaeGradientTest {
         // One directional derivative per parameter tensor: (L(θ + h·d) − L(θ − h·d)) / 2h against ⟨∇L, d⟩, for a
         // random direction d over all entries of that tensor, plus one single entry per tensor.
         Nd4j.getRandom().setSeed(3);
-        Random pick = new Random(3);
-        double h = 1e-6, worst = 0, sumSqDiff = 0, sumSqRef = 0;
-        String worstAt = "";
+        GradientCheck check = new GradientCheck(1e-6, new Random(3), loss -> 1e-4);
         for (SDVariable v : c.encoder().parameters()) {
-            INDArray p = v.getArr();
             INDArray g = grads.get(v.name());
             assertNotNull(g, "no gradient for " + v.name());
-            INDArray direction = Nd4j.randn(DataType.DOUBLE, p.shape());
-            INDArray single = Nd4j.zeros(DataType.DOUBLE, p.shape());
-            single.putScalar((long) (pick.nextDouble() * p.length()), 1.0);
-            for (INDArray d : List.of(direction.divi(direction.norm2Number()), single)) {
-                INDArray orig = p.dup();
-                p.addi(d.mul(h));
-                double up = c.loss();
-                p.assign(orig).subi(d.mul(h));
-                double down = c.loss();
-                p.assign(orig);
-                double fd = (up - down) / (2 * h);
-                double an = g.mul(d).sumNumber().doubleValue();
-                double err = Math.abs(an - fd) / Math.max(Math.max(Math.abs(an), Math.abs(fd)), 1e-4);
-                if (err > worst) {
-                    worst = err;
-                    worstAt = v.name() + " analytic " + an + " fd " + fd;
-                }
-                sumSqDiff += (an - fd) * (an - fd);
-                sumSqRef += fd * fd;
-            }
+            check.check(v.name(), v.getArr(), g, c::loss);
         }
-        double overall = Math.sqrt(sumSqDiff / sumSqRef);
+        double overall = check.overall(), worst = check.worst();
+        String worstAt = check.worstAt();
         System.out.printf("FA-VAE gradient vs central FD (T=%d, eta=%.1f, r0=%s): %d tensors, relative error %.2e,"
                 + " worst %.2e at %s%n", steps, eta, probe, grads.size(), overall, worst, worstAt);
         assertTrue(overall < 1e-6, "overall relative error " + overall);

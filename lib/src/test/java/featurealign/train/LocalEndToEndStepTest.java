@@ -1,5 +1,7 @@
 package featurealign.train;
 
+import featurealign.GradientCheck;
+
 import featurealign.nn.LayerSpec.*;
 import featurealign.nn.NetworkSpec;
 import featurealign.nn.Shape;
@@ -29,33 +31,13 @@ class LocalEndToEndStepTest {
         for (INDArray p : e2e.parameters().values()) p.muli(1.3).addi(Nd4j.randn(DataType.DOUBLE, p.shape()).muli(0.2));
         INDArray x = uniformImages(8, DataType.DOUBLE, 3, 1, 8, 8);
         Map<String, INDArray> grads = e2e.lossAndGradients(x).getGradients();
-        Random pick = new Random(1);
-        double h = 1e-6, sumSqDiff = 0, sumSqRef = 0, worst = 0;
-        String worstAt = "";
+        // The floor scales with the loss: central differences carry noise of about ε·L/h.
+        GradientCheck check = new GradientCheck(1e-6, new Random(1), loss -> 1e-3 * Math.max(1, loss));
         for (String name : e2e.parameters().keySet()) {
-            INDArray p = e2e.parameters().get(name), g = grads.get(name);
-            INDArray direction = Nd4j.randn(DataType.DOUBLE, p.shape());
-            INDArray single = Nd4j.zeros(DataType.DOUBLE, p.shape());
-            single.putScalar((long) (pick.nextDouble() * p.length()), 1.0);
-            for (INDArray d : List.of(direction.divi(direction.norm2Number()), single)) {
-                INDArray orig = p.dup();
-                p.addi(d.mul(h));
-                double up = loss(e2e, x);
-                p.assign(orig).subi(d.mul(h));
-                double down = loss(e2e, x);
-                p.assign(orig);
-                double fd = (up - down) / (2 * h), an = g.mul(d).sumNumber().doubleValue();
-                // The floor scales with the loss: central differences carry noise of about ε·L/h.
-                double err = Math.abs(an - fd) / Math.max(Math.max(Math.abs(an), Math.abs(fd)), 1e-3 * Math.max(1, up));
-                if (err > worst) {
-                    worst = err;
-                    worstAt = name + " analytic " + an + " fd " + fd;
-                }
-                sumSqDiff += (an - fd) * (an - fd);
-                sumSqRef += fd * fd;
-            }
+            check.check(name, e2e.parameters().get(name), grads.get(name), () -> loss(e2e, x));
         }
-        double overall = Math.sqrt(sumSqDiff / sumSqRef);
+        double overall = check.overall(), worst = check.worst();
+        String worstAt = check.worstAt();
         System.out.printf("end-to-end gradient vs central FD (T=%d, eta=%.1f): relative error %.2e, worst %.2e at %s%n",
                 steps, eta, overall, worst, worstAt);
         assertTrue(overall < 1e-6, "overall relative error " + overall);

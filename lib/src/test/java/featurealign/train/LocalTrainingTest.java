@@ -1,5 +1,7 @@
 package featurealign.train;
 
+import featurealign.GradientCheck;
+
 import featurealign.nn.LayerSpec;
 import featurealign.nn.Network;
 import featurealign.nn.NetworkSpec;
@@ -54,39 +56,19 @@ class LocalTrainingTest {
         List<Shape> shapes = t.spec().shapes();
         Random pick = new Random(3);
         Nd4j.getRandom().setSeed(3);
-        double h = 1e-6, worst = 0, sumSqDiff = 0, sumSqRef = 0;
-        String worstAt = "";
-        int checked = 0;
+        // The floor scales with the loss: central differences carry noise of about ε·L/h.
+        GradientCheck check = new GradientCheck(1e-6, pick, loss -> 1e-3 * Math.max(1, loss));
         for (int module : t.trainedParametrisedModules()) {
             INDArray x = moduleInput(shapes.get(module), 100 + module);
             Map<String, INDArray> grads = t.lossAndGradients(module, x).getGradients();
             for (String name : grads.keySet()) {
-                INDArray p = t.parameters().get(name), g = grads.get(name);
                 assertTrue(name.startsWith("memory/" + module + "/"), "gradient " + name + " from module " + module);
-                INDArray direction = Nd4j.randn(DataType.DOUBLE, p.shape());
-                INDArray single = Nd4j.zeros(DataType.DOUBLE, p.shape());
-                single.putScalar((long) (pick.nextDouble() * p.length()), 1.0);
-                for (INDArray d : List.of(direction.divi(direction.norm2Number()), single)) {
-                    INDArray orig = p.dup();
-                    p.addi(d.mul(h));
-                    double up = loss(t, module, x);
-                    p.assign(orig).subi(d.mul(h));
-                    double down = loss(t, module, x);
-                    p.assign(orig);
-                    double fd = (up - down) / (2 * h), an = g.mul(d).sumNumber().doubleValue();
-                    // The floor scales with the loss: central differences carry noise of about ε·L/h.
-                    double err = Math.abs(an - fd) / Math.max(Math.max(Math.abs(an), Math.abs(fd)), 1e-3 * Math.max(1, up));
-                    if (err > worst) {
-                        worst = err;
-                        worstAt = name + " analytic " + an + " fd " + fd;
-                    }
-                    sumSqDiff += (an - fd) * (an - fd);
-                    sumSqRef += fd * fd;
-                    checked++;
-                }
+                check.check(name, t.parameters().get(name), grads.get(name), () -> loss(t, module, x));
             }
         }
-        double overall = Math.sqrt(sumSqDiff / sumSqRef);
+        double overall = check.overall(), worst = check.worst(), sumSqRef = check.sumOfSquaredReferences();
+        int checked = check.checked();
+        String worstAt = check.worstAt();
         System.out.printf("local layer gradients vs central FD (T=%d, eta=%.1f): %d directions, relative error %.2e,"
                 + " worst %.2e at %s%n", steps, eta, checked, overall, worst, worstAt);
         assertEquals(2 * 2 * 6, checked, "W and b of six modules, two directions each");
