@@ -83,14 +83,15 @@ public final class Experiment {
         Path ckpt = outputDir.resolve("checkpoint.zip");
         FaTrainer trainer;
         if (Files.exists(ckpt)) {
-            trainer = FaTrainer.resume(ckpt, train);
-            RunConfig saved = trainer.config();
-            if (!sameRun(saved, config)) {
-                throw new IllegalStateException(ckpt + " holds a run with other settings (profile " + saved.profile()
-                        + ", " + saved.steps() + " steps); delete it, or choose another output folder, to start this one");
-            }
-            // The saved run may have fewer steps planned than this config (a longer run continues it).
-            if (saved.steps() != config.steps()) trainer = FaTrainer.resume(ckpt, train, config);
+            // The saved run may plan another number of steps than this config (a longer run continues it); every
+            // other setting must match.
+            trainer = FaTrainer.resume(ckpt, train, saved -> {
+                if (!sameRun(saved, config)) {
+                    throw new IllegalStateException(ckpt + " holds a run with other settings (profile " + saved.profile()
+                            + ", " + saved.steps() + " steps); delete it, or choose another output folder, to start this one");
+                }
+                return config;
+            });
         } else {
             trainer = new FaTrainer(config, train);
         }
@@ -382,7 +383,4 @@ public final class Experiment {
         g.dispose();
         return out;
     }
-
-    /** Rows of a batch, e.g. the first n test images. */
-    static INDArray head(INDArray batch, long n) { return batch.get(NDArrayIndex.interval(0, n)); }
 }

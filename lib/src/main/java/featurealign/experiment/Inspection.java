@@ -88,9 +88,4 @@ public final class Inspection {
         for (int k = 1; k < 4; k++) out.addi(rows.getRow(k).mul(w[k]));
         return out;
     }
-
-    /** Rows {@code [from, to)} of a batch. */
-    public static INDArray rows(INDArray batch, long from, long to) {
-        return batch.get(NDArrayIndex.interval(from, to));
-    }
 }

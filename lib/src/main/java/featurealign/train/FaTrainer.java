@@ -54,14 +54,16 @@ public final class FaTrainer {
 
     /** Continues the run saved in {@code checkpoint} on the same data. */
     public static FaTrainer resume(Path checkpoint, ImageSet data) throws IOException {
-        return resume(checkpoint, data, null);
+        return resume(checkpoint, data, saved -> saved);
     }
 
     /**
-     * Continues the run saved in {@code checkpoint}; a non-null {@code config} replaces the saved one (for example to
-     * plan more steps). Its architecture and data type must match the saved arrays.
+     * Continues the run saved in {@code checkpoint} with the config {@code choose} returns for the saved one (the
+     * same, or one that plans more steps; it may throw to refuse). Its architecture and data type must match the
+     * saved arrays.
      */
-    public static FaTrainer resume(Path checkpoint, ImageSet data, RunConfig replacement) throws IOException {
+    public static FaTrainer resume(Path checkpoint, ImageSet data, java.util.function.UnaryOperator<RunConfig> choose)
+            throws IOException {
         Checkpoint c = Checkpoint.read(checkpoint);
         if (!"fa-vae-gan".equals(c.kind())) {
             throw new Checkpoint.CheckpointException(checkpoint, "kind '" + c.kind() + "', expected 'fa-vae-gan'");
@@ -72,7 +74,7 @@ public final class FaTrainer {
         } catch (IllegalArgumentException e) {
             throw new Checkpoint.CheckpointException(checkpoint, "config.properties: " + e.getMessage());
         }
-        if (replacement != null) config = replacement;
+        config = choose.apply(config);
         FaModel model = new FaModel(config);
         for (var e : model.stateArrays().entrySet()) e.getValue().assign(c.array(checkpoint, e.getKey(), e.getValue()));
         restore(checkpoint, c, "encoder", model.encoderOptimizer());
