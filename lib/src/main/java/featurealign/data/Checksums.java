@@ -14,10 +14,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * MD5 / SHA-256 digests of files as lower-case hex. Results are remembered per (path, size, modification time)
- * for the life of the JVM, so verifying the same data set twice costs one hashing pass.
+ * for the life of the JVM, so verifying the same data set twice costs one hashing pass. A file modified less than
+ * {@link #RACY_MILLIS} before it was hashed is not remembered: a rewrite of the same size within the file system's
+ * timestamp granularity (milliseconds on ext4) would otherwise keep its old digest (git's "racy timestamp" problem).
  */
 public final class Checksums {
     private static final Map<String, String> MEMO = new ConcurrentHashMap<>();
+    static final long RACY_MILLIS = 2_000;
 
     private Checksums() {
     }
@@ -35,7 +38,7 @@ public final class Checksums {
         try (InputStream in = Files.newInputStream(file)) {
             hex = of(in, algorithm);
         }
-        MEMO.put(key, hex);
+        remember(key, attrs, hex);
         return hex;
     }
 
@@ -70,8 +73,12 @@ public final class Checksums {
         } catch (java.util.zip.ZipException | java.io.EOFException e) {
             throw new DataFormatException(gzFile, "corrupt gzip data (" + e.getMessage() + ")", e);
         }
-        MEMO.put(memoKey, hex);
+        remember(memoKey, attrs, hex);
         return hex;
+    }
+
+    private static void remember(String key, BasicFileAttributes attrs, String hex) {
+        if (System.currentTimeMillis() - attrs.lastModifiedTime().toMillis() > RACY_MILLIS) MEMO.put(key, hex);
     }
 
     private static MessageDigest newDigest(String algorithm) {
