@@ -21,7 +21,8 @@ import java.util.Set;
  * Calls into SameDiff graphs that leave no native memory behind. SameDiff M2.1 keeps every value of a call
  * (activations and gradients alike) in the graph's session until the next call on it, and its default array cache may
  * hold up to a quarter of system memory per session; ND4J frees those buffers only when the garbage collector finds
- * them. These calls close what a call leaves behind, so only the results the caller asked for stay alive.
+ * them. These calls hand what a call leaves behind to one shared cache of fixed size (reused by the next call) or
+ * close it, so native memory stays bounded and only the results the caller asked for stay alive outside the cache.
  */
 public final class GraphCalls {
     private GraphCalls() {}
@@ -30,11 +31,11 @@ public final class GraphCalls {
      * {@code sd.calculateGradientsAndOutputs}, then {@link #releaseSessionArrays} on the gradient function's session:
      * when this returns, only the requested outputs and gradients (owned by the caller) remain of the call.
      */
-    public static OutAndGrad gradientsAndOutputs(SameDiff sd, Map<String, INDArray> feed, List<String> outputs,
+    public static synchronized OutAndGrad gradientsAndOutputs(SameDiff sd, Map<String, INDArray> feed, List<String> outputs,
                                           List<String> gradientsOf) {
         if (sd.getFunction("grad") == null) createGradFunctionQuietly(sd);
         SameDiff gradFn = sd.getFunction("grad");
-        InferenceSession session = eagerSession(gradFn);
+        InferenceSession session = cachedSession(gradFn);
         OutAndGrad out = null;
         try {
             out = sd.calculateGradientsAndOutputs(feed, outputs, gradientsOf);
@@ -64,8 +65,8 @@ public final class GraphCalls {
     }
 
     /** {@code sd.output} (forward only), then {@link #releaseSessionArrays}; the caller owns the returned arrays. */
-    public static Map<String, INDArray> outputs(SameDiff sd, Map<String, INDArray> feed, String... outputs) {
-        InferenceSession session = eagerSession(sd);
+    public static synchronized Map<String, INDArray> outputs(SameDiff sd, Map<String, INDArray> feed, String... outputs) {
+        InferenceSession session = cachedSession(sd);
         Map<String, INDArray> out = null;
         try {
             out = sd.output(feed, outputs);
@@ -78,30 +79,64 @@ public final class GraphCalls {
     }
 
     /**
-     * The graph's session on this thread, made to close intermediates it releases during a call instead of caching
-     * them for reuse (SameDiff's default cache may hold up to a quarter of system memory per session).
+     * Upper bound of the array cache shared by every graph's session, in bytes: system property
+     * {@code featurealign.arrayCacheMB} (default 768). Zero turns caching off (every released array is closed at once).
      */
-    private static InferenceSession eagerSession(SameDiff graph) {
+    public static final long ARRAY_CACHE_BYTES = Long.getLong("featurealign.arrayCacheMB", 768L) << 20;
+
+    /**
+     * One bounded cache of released arrays for all sessions of all graphs. Without reuse, every op output is a fresh
+     * allocation, and ND4J zero-fills fresh buffers: large ones come straight from the kernel (mmap), so each step
+     * page-faulted several GB (a third of a GAN iteration's time). SameDiff's default cache is per session and may
+     * hold a quarter of system memory each; one shared cache of fixed size bounds native memory instead. Calls run one
+     * at a time (they are synchronized on this class), so sharing it between graphs is safe.
+     */
+    private static final ArrayCacheMemoryMgr SHARED_CACHE = newCache();
+
+    private static ArrayCacheMemoryMgr newCache() {
+        ArrayCacheMemoryMgr m = new ArrayCacheMemoryMgr();
+        m.setMaxCacheBytes(ARRAY_CACHE_BYTES);
+        m.setEnableCache(ARRAY_CACHE_BYTES > 0);
+        return m;
+    }
+
+    /** Bytes the shared array cache holds right now (for benchmarks and memory tests). */
+    public static synchronized long cachedBytes() { return SHARED_CACHE.getCurrentCacheSize(); }
+
+    /**
+     * Hands arrays the caller owns and no longer needs (results of an earlier call) back to the shared cache, where
+     * the next call of the same shape reuses them; past the cache's bound they are closed. Views and arrays already
+     * closed are skipped. Do not touch the arrays afterwards.
+     */
+    public static synchronized void recycle(Collection<INDArray> arrays) {
+        Set<Long> seen = new HashSet<>();
+        for (INDArray a : arrays) {
+            if (a == null || a.wasClosed() || a.isView() || !a.closeable() || !seen.add(a.getId())) continue;
+            if (SHARED_CACHE.getLruCacheValues().containsKey(a.getId())) continue;
+            SHARED_CACHE.release(a);
+        }
+    }
+
+    /** The graph's session on this thread, made to allocate from and release into the shared cache. */
+    private static InferenceSession cachedSession(SameDiff graph) {
         InferenceSession session = graph.getSessions()
                 .computeIfAbsent(Thread.currentThread().getId(), k -> new InferenceSession(graph));
-        if (!(session.getMmgr() instanceof ArrayCacheMemoryMgr m && !m.isEnableCache())) {
-            ArrayCacheMemoryMgr eager = new ArrayCacheMemoryMgr();
-            eager.setEnableCache(false); // release() then closes the array at once
+        if (session.getMmgr() != SHARED_CACHE) {
             var previous = session.getMmgr();
-            session.setMmgr(eager);
+            session.setMmgr(SHARED_CACHE);
             if (previous != null) previous.close(); // only cached (unused) arrays live there
         }
         return session;
     }
 
     /**
-     * Closes every array a finished call left in {@code session}. SameDiff (M2.1) keeps each call's values, activations
+     * Releases (to the shared cache, or closes) every array a finished call left in {@code session}. SameDiff (M2.1) keeps each call's values, activations
      * and gradients alike, in the session until the next call on it overwrites them, and frees them only when the
      * garbage collector finds them; with one graph per module, every module's state would so stay alive during the
      * whole step. Kept: the given arrays (results, fed inputs), the graphs' variables and constants, and anything
      * sharing a buffer with them; views are never closed themselves (their base is).
      */
-    public static void releaseSessionArrays(InferenceSession session, Collection<INDArray> keep, SameDiff... graphs) {
+    public static synchronized void releaseSessionArrays(InferenceSession session, Collection<INDArray> keep, SameDiff... graphs) {
         Set<Long> kept = new HashSet<>();
         for (INDArray a : keep) if (a != null && !a.wasClosed()) kept.add(rootAddress(a));
         for (SameDiff g : graphs) {
@@ -115,7 +150,12 @@ public final class GraphCalls {
         var values = session.getNodeValueOutputs();
         for (SDValue value : values.values()) {
             INDArray a = value == null ? null : value.getTensorValue();
-            if (a != null && !a.wasClosed() && !a.isView() && a.closeable() && !kept.contains(rootAddress(a))) a.close();
+            if (a == null || a.wasClosed() || a.isView() || !a.closeable() || kept.contains(rootAddress(a))) continue;
+            if (session.getMmgr() == SHARED_CACHE) {
+                if (!SHARED_CACHE.getLruCacheValues().containsKey(a.getId())) SHARED_CACHE.release(a);
+            } else {
+                a.close();
+            }
         }
         // Forget kept results too: they belong to the caller now, and a later release must not close them.
         values.clear();
