@@ -260,19 +260,13 @@ public final class Network {
             List<SDVariable> p = layerParams.get(i);
             if (l instanceof LayerSpec.Conv2d c) {
                 int k = c.kernel();
-                double[][] q = Init.orthogonal(c.outChannels(), c.inChannels() * k * k, rng(seed, p.get(0)), qrPrecision());
-                int in = c.inChannels(), out = c.outChannels();
-                double[] w = new double[k * k * in * out]; // PyTorch [out,in,k,k] -> kit [k,k,in,out]
-                for (int o = 0; o < out; o++)
-                    for (int ci = 0; ci < in; ci++)
-                        for (int a = 0; a < k; a++)
-                            for (int b = 0; b < k; b++)
-                                w[((a * k + b) * in + ci) * out + o] = q[o][(ci * k + a) * k + b];
-                set(p.get(0), Nd4j.create(w, new long[]{k, k, in, out}, 'c'));
+                INDArray q = Init.orthogonal(c.outChannels(), c.inChannels() * k * k, rng(seed, p.get(0)), qrPrecision());
+                // PyTorch [out, in·k·k] = [out,in,k,k] -> kit [k,k,in,out]
+                set(p.get(0), q.dup('c').reshape('c', c.outChannels(), c.inChannels(), k, k).permute(2, 3, 1, 0));
                 set(p.get(1), Init.uniformBias(c.outChannels(), c.fanIn(), rng(seed, p.get(1))));
             } else if (l instanceof LayerSpec.Dense d) {
-                double[][] q = Init.orthogonal(d.out(), d.in(), rng(seed, p.get(0)), qrPrecision());
-                set(p.get(0), Nd4j.createFromArray(q).transpose().dup('c'));
+                // PyTorch [out, in] -> kit [in, out]
+                set(p.get(0), Init.orthogonal(d.out(), d.in(), rng(seed, p.get(0)), qrPrecision()).transpose());
                 set(p.get(1), Init.uniformBias(d.out(), d.in(), rng(seed, p.get(1))));
             } else if (l instanceof LayerSpec.BatchNorm bn) {
                 set(p.get(0), Nd4j.ones(DataType.DOUBLE, bn.channels()));
