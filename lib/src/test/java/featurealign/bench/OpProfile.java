@@ -25,17 +25,41 @@ import java.util.*;
  */
 public final class OpProfile {
 
+    /** With -Dprofile.detail=true, rows are per op type and input shapes. */
+    static final boolean DETAIL = Boolean.getBoolean("profile.detail");
+
+    /** With -Dprofile.rss=true, also the process's resident memory (MB) after each op, reported at its maximum. */
+    static final boolean RSS = Boolean.getBoolean("profile.rss");
+
+    static long rssMb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+            }
+        } catch (java.io.IOException e) { return -1; }
+        return -1;
+    }
+
     static final class Timer extends BaseListener {
         final Map<String, double[]> byOp = new TreeMap<>();
         long start;
 
         @Override public boolean isActive(Operation operation) { return true; }
 
+        final Map<String, Long> rssAfter = new TreeMap<>();
+
         @Override public void preOpExecution(SameDiff sd, At at, SameDiffOp op, OpContext ctx) { start = System.nanoTime(); }
 
         @Override public void opExecution(SameDiff sd, At at, MultiDataSet batch, SameDiffOp op, OpContext ctx, INDArray[] outputs) {
             double ms = (System.nanoTime() - start) / 1e6;
-            double[] s = byOp.computeIfAbsent(op.getOp().opName(), k -> new double[2]);
+            String key = op.getOp().opName();
+            if (DETAIL) {
+                StringBuilder b = new StringBuilder(key);
+                for (int i = 0; ctx != null && i < ctx.numInputArguments(); i++) b.append(' ').append(Arrays.toString(ctx.getInputArray(i).shape()));
+                key = b.toString();
+            }
+            if (RSS) rssAfter.merge(key, rssMb(), Math::max);
+            double[] s = byOp.computeIfAbsent(key, k -> new double[2]);
             s[0] += ms;
             s[1]++;
         }
@@ -102,6 +126,8 @@ public final class OpProfile {
             inOps += e.getValue()[0];
             if (e.getValue()[0] / steps >= 1) System.out.printf("%-28s %10.1f %8.0f%n", e.getKey(), e.getValue()[0] / steps, e.getValue()[1] / steps);
         }
+        if (RSS) t.rssAfter.entrySet().stream().sorted((p, q) -> Long.compare(q.getValue(), p.getValue())).limit(15)
+                .forEach(e -> System.out.printf("rss %6d MB after %s%n", e.getValue(), e.getKey()));
         System.out.printf("step %.1f ms, inside ops %.1f ms, outside ops %.1f ms%n", total / steps, inOps / steps, (total - inOps) / steps);
     }
 }

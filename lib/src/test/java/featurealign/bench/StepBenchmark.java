@@ -56,9 +56,9 @@ public final class StepBenchmark {
         double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         System.out.printf(Locale.ROOT, "{\"impl\":\"kit\",\"step\":\"%s\",\"median_ms\":%.1f,\"min_ms\":%.1f,\"times_ms\":%s,"
-                        + "\"first_step_overhead_ms\":%.0f,\"peak_rss_mb\":%.0f,\"batch\":%d,\"gc_every\":%d}%n",
+                        + "\"first_step_overhead_ms\":%.0f,\"build_ms\":%.0f,\"first_step_ms\":%.0f,\"peak_rss_mb\":%.0f,\"batch\":%d,\"gc_every\":%d}%n",
                 step, median, sorted[0], times.stream().map(t -> String.format(Locale.ROOT, "%.1f", t)).toList(),
-                build + first, peakRssMb(), batch, gcEvery);
+                build + first, build, first, peakRssMb(), batch, gcEvery);
     }
 
     static Runnable build(String step, int batch) {
@@ -77,12 +77,19 @@ public final class StepBenchmark {
                 long[] k = {0};
                 return () -> m.trainStep(x, y, true, noise, ++k[0]);
             }
+            case "local" -> {
+                // One layer-wise step of the MNIST memory network (paper notes §6), all modules trained.
+                featurealign.train.LocalTraining local = featurealign.train.LocalTraining.builder(Architecture.MNIST)
+                        .dataType(DataType.FLOAT).seed(1).build();
+                INDArray xc = x.mul(0.98).addi(0.01);
+                return () -> local.step(xc);
+            }
             case "sample1000" -> {
                 FaModel m = new FaModel(RunConfig.profile("paper", "mnist"));
                 INDArray labels = Inspection.cyclingLabels(1000, 10, DataType.FLOAT);
                 return () -> m.refine(m.sample(1000, labels, noise), labels);
             }
-            default -> throw new IllegalArgumentException("unknown step " + step + " (fa_vae, fa_vae_gan, sample1000)");
+            default -> throw new IllegalArgumentException("unknown step " + step + " (fa_vae, fa_vae_gan, local, sample1000)");
         }
     }
 
