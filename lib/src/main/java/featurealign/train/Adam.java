@@ -10,16 +10,16 @@ import java.util.Map;
 
 /**
  * Adam exactly as PyTorch's {@code torch.optim.Adam} (no weight decay, no amsgrad): ε is added to the bias-corrected
- * √v̂, unlike ND4J's built-in updater (engineering notes §1). Updates parameter arrays in place. Moments are kept per
- * parameter name so an optimiser's state can be saved and restored exactly.
+ * √v̂, unlike ND4J's built-in updater (engineering notes §1). Updates parameter arrays in place and consumes the
+ * gradient arrays (each is overwritten with its parameter's update, so a step allocates nothing and keeps no
+ * parameter-sized scratch). Moments are kept per parameter name so an optimiser's state can be saved and restored
+ * exactly.
  */
 public final class Adam {
 
     private final double learningRate, beta1, beta2, epsilon;
     private final Map<String, INDArray> firstMoment = new LinkedHashMap<>();
     private final Map<String, INDArray> secondMoment = new LinkedHashMap<>();
-    /** One reusable update buffer per parameter, so a step allocates nothing. */
-    private final Map<String, INDArray> scratch = new LinkedHashMap<>();
     private long step;
 
     /**
@@ -52,7 +52,8 @@ public final class Adam {
 
     /**
      * One Adam step: for each named parameter, its gradient (same shape and dtype) updates the parameter in place.
-     * One fused native pass per parameter, into a buffer reused across steps.
+     * One fused native pass per parameter, which writes the update over the gradient: the gradient arrays hold the
+     * updates afterwards and must not be used as gradients again.
      */
     public void update(Map<String, INDArray> parameters, Map<String, INDArray> gradients) {
         step++;
@@ -68,12 +69,15 @@ public final class Adam {
             }
             INDArray m = firstMoment.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.shape()));
             INDArray v = secondMoment.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.shape()));
-            INDArray delta = scratch.computeIfAbsent(name, k -> Nd4j.zeros(p.dataType(), p.shape()));
-            // libnd4j's fused adam_updater (one multithreaded pass) computes
-            //   delta = lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε')
+            if (g.isView() || !g.dataType().equals(p.dataType())) {
+                throw new IllegalArgumentException("Adam: gradient of " + name + " must be a " + p.dataType()
+                        + " array of its own (it receives the update), got " + (g.isView() ? "a view" : g.dataType()));
+            }
+            // libnd4j's fused adam_updater (one multithreaded, element-wise pass, so writing over g is safe) computes
+            //   update = lr·√(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε')
             // which is PyTorch's lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε) exactly when ε' = ε·√(1−β2ᵗ).
-            Nd4j.exec(new AdamUpdater(g, v, m, delta, v, m, learningRate, beta1, beta2, epsilon * sqrtBc2, (int) (step - 1)));
-            p.subi(delta);
+            Nd4j.exec(new AdamUpdater(g, v, m, g, v, m, learningRate, beta1, beta2, epsilon * sqrtBc2, (int) (step - 1)));
+            p.subi(g);
         }
     }
 

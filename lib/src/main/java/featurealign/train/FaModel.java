@@ -240,7 +240,7 @@ public final class FaModel {
         checkGradients("generator", g.getGradients(), step);
         generatorAdam.update(generatorParams, g.getGradients());
         updateRunningStatistics(g.getOutputs(), (int) xhat.size(0));
-        closeAll(g.getGradients().values());
+        GraphCalls.recycle(g.getGradients().values()); // Adam wrote the updates there; the next step reuses them
         closeAll(g.getOutputs().values());
         return gLoss;
     }
@@ -275,7 +275,7 @@ public final class FaModel {
         check(what, loss, step);
         checkGradients("discriminator", d.getGradients(), step);
         discriminatorAdam.update(discriminatorParams, d.getGradients());
-        closeAll(d.getGradients().values());
+        GraphCalls.recycle(d.getGradients().values());
         closeAll(d.getOutputs().values());
         return loss;
     }

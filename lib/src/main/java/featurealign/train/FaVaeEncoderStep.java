@@ -116,7 +116,7 @@ public final class FaVaeEncoderStep {
             }
         }
         optimizer.update(parameters, out.getGradients());
-        for (INDArray g : out.getGradients().values()) g.close();
+        GraphCalls.recycle(out.getGradients().values()); // Adam wrote the updates there; the next step reuses them
         return r;
     }
 

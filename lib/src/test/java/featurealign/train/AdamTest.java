@@ -48,12 +48,25 @@ class AdamTest {
     }
 
     @Test
+    void theGradientArrayReceivesTheUpdateAndViewsAreRefused() {
+        INDArray p = Nd4j.createFromArray(1.0, 2.0), g = Nd4j.createFromArray(0.5, -0.5);
+        new Adam(0.1, 0.9, 0.999, 1e-8).update(Map.of("p", p), Map.of("p", g));
+        // First step: the update is lr·sign(g) up to ε, and p moved by exactly that.
+        assertEquals(0.1, g.getDouble(0), 1e-6);
+        assertEquals(-0.1, g.getDouble(1), 1e-6);
+        assertEquals(1.0 - g.getDouble(0), p.getDouble(0), 0.0);
+        INDArray wide = Nd4j.zeros(DataType.DOUBLE, 2, 2);
+        assertThrows(IllegalArgumentException.class, () -> new Adam(0.1, 0.9, 0.999, 1e-8)
+                .update(Map.of("p", Nd4j.zeros(DataType.DOUBLE, 2)), Map.of("p", wide.getRow(0))));
+    }
+
+    @Test
     void restoredStateContinuesExactly() {
         INDArray a = Nd4j.rand(DataType.DOUBLE, 3, 4), b = a.dup();
         Adam one = new Adam(1e-3, 0.9, 0.999, 1e-8), two = new Adam(1e-3, 0.9, 0.999, 1e-8);
         Nd4j.getRandom().setSeed(5);
         INDArray[] grads = {Nd4j.randn(DataType.DOUBLE, 3, 4), Nd4j.randn(DataType.DOUBLE, 3, 4), Nd4j.randn(DataType.DOUBLE, 3, 4)};
-        for (INDArray gr : grads) one.update(Map.of("w", a), Map.of("w", gr));
+        for (INDArray gr : grads) one.update(Map.of("w", a), Map.of("w", gr.dup())); // update consumes gradients
         two.update(Map.of("w", b), Map.of("w", grads[0]));
         Adam three = new Adam(1e-3, 0.9, 0.999, 1e-8);
         three.restore(two.state());
