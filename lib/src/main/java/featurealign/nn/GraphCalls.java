@@ -36,11 +36,22 @@ public final class GraphCalls {
         if (sd.getFunction("grad") == null) createGradFunctionQuietly(sd);
         SameDiff gradFn = sd.getFunction("grad");
         InferenceSession session = cachedSession(gradFn);
+        GradientCallRelease release = releaseInGradientCalls ? releaseListener(sd, gradFn) : null;
+        if (release != null) {
+            Set<String> pinned = new HashSet<>(outputs);
+            for (String name : gradientsOf) {
+                pinned.add(name + "-grad");
+                SDVariable g = sd.getVariable(name).getGradient();
+                if (g != null) pinned.add(g.name());
+            }
+            release.begin(pinned, new SameDiff[]{sd, gradFn}, feed.values());
+        }
         OutAndGrad out = null;
         try {
             out = sd.calculateGradientsAndOutputs(feed, outputs, gradientsOf);
             return out;
         } finally {
+            if (release != null) releasedInLastCall = release.end();
             List<INDArray> keep = new ArrayList<>(feed.values());
             if (out != null) {
                 keep.addAll(out.getOutputs().values());
@@ -48,6 +59,32 @@ public final class GraphCalls {
             }
             releaseSessionArrays(session, keep, sd, gradFn);
         }
+    }
+
+    /**
+     * Whether gradient calls free each intermediate after its last use ({@link GradientCallRelease}); system property
+     * {@code featurealign.releaseInGradientCalls} (default true). Off, a call keeps all its values to the end, as
+     * SameDiff M2.1 does by itself.
+     */
+    private static boolean releaseInGradientCalls =
+            Boolean.parseBoolean(System.getProperty("featurealign.releaseInGradientCalls", "true"));
+
+    /** Turns {@link GradientCallRelease} on or off for later gradient calls (tests, benchmarks). */
+    public static synchronized void setReleaseInGradientCalls(boolean on) { releaseInGradientCalls = on; }
+
+    private static long releasedInLastCall;
+
+    /** Bytes freed before the end of the last gradient call by {@link GradientCallRelease} (for tests, benchmarks). */
+    public static synchronized long releasedInLastGradientCall() { return releasedInLastCall; }
+
+    /** The release listener of {@code sd}'s gradient function; SameDiff runs a gradient call with {@code sd}'s listeners. */
+    private static GradientCallRelease releaseListener(SameDiff sd, SameDiff gradFn) {
+        if (sd.getListeners() != null) {
+            for (var l : sd.getListeners()) if (l instanceof GradientCallRelease r) return r;
+        }
+        GradientCallRelease r = new GradientCallRelease(gradFn, SHARED_CACHE);
+        sd.addListeners(r);
+        return r;
     }
 
     /**

@@ -1,0 +1,127 @@
+package featurealign.nn;
+
+import org.nd4j.autodiff.listeners.At;
+import org.nd4j.autodiff.listeners.BaseListener;
+import org.nd4j.autodiff.listeners.Operation;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.OpContext;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+
+import java.util.*;
+
+/**
+ * Frees the intermediates of a gradient call as soon as their last consumer has run. SameDiff M2.1 builds its gradient
+ * function with array release switched off, so a gradient call keeps every activation and every gradient alive until
+ * it returns: 1.5 GB for the MNIST generator step at batch 128, where PyTorch keeps a fraction. This listener counts,
+ * per value, the ops of the gradient function that read it; when the last one has executed, the value's buffer goes to
+ * the shared array cache, where later ops of the same call reuse it.
+ * <p>
+ * Safe by construction: a buffer is released only when every value sharing it (views, aliases) is dead, never when it
+ * belongs to a variable, constant or fed array, and never for a requested output. Attached once per gradient function
+ * and active only inside {@link GraphCalls#gradientsAndOutputs}.
+ */
+final class GradientCallRelease extends BaseListener {
+
+    private final Map<String, Integer> consumers = new HashMap<>();
+    private final ArrayCacheMemoryMgr cache;
+
+    // State of the call in progress (null between calls).
+    private Map<String, Integer> remaining;
+    private Set<String> pinned;
+    private Set<Long> protectedRoots;
+    private final Map<String, Long> rootOf = new HashMap<>();
+    private final Map<String, Long> idOf = new HashMap<>();
+    private final Map<Long, Set<String>> liveByRoot = new HashMap<>();
+    private final Map<Long, INDArray> rootArray = new HashMap<>();
+    private long releasedBytes;
+
+    GradientCallRelease(SameDiff gradFunction, ArrayCacheMemoryMgr cache) {
+        this.cache = cache;
+        for (SameDiffOp op : gradFunction.getOps().values()) {
+            List<String> in = op.getInputsToOp();
+            if (in != null) for (String name : in) consumers.merge(name, 1, Integer::sum);
+        }
+    }
+
+    /** Starts tracking a call that must keep {@code pinnedNames} and never touch {@code protectedArrays}' buffers. */
+    void begin(Collection<String> pinnedNames, SameDiff[] graphs, Collection<INDArray> fed) {
+        remaining = new HashMap<>(consumers);
+        pinned = new HashSet<>(pinnedNames);
+        protectedRoots = new HashSet<>();
+        for (INDArray a : fed) if (a != null && !a.wasClosed()) protectedRoots.add(rootAddress(a));
+        for (SameDiff g : graphs) {
+            for (SDVariable v : g.variables()) {
+                if (v.getVariableType() == VariableType.VARIABLE || v.getVariableType() == VariableType.CONSTANT) {
+                    INDArray a = v.getArr();
+                    if (a != null && !a.wasClosed()) protectedRoots.add(rootAddress(a));
+                }
+            }
+        }
+        releasedBytes = 0;
+    }
+
+    /** Ends the call; returns the bytes released during it. */
+    long end() {
+        remaining = null;
+        pinned = null;
+        protectedRoots = null;
+        rootOf.clear();
+        idOf.clear();
+        liveByRoot.clear();
+        rootArray.clear();
+        return releasedBytes;
+    }
+
+    @Override
+    public boolean isActive(Operation operation) { return true; }
+
+    @Override
+    public void opExecution(SameDiff sd, At at, MultiDataSet batch, SameDiffOp op, OpContext opContext, INDArray[] outputs) {
+        if (remaining == null) return;
+        List<String> outNames = op.getOutputsOfOp();
+        for (int i = 0; outNames != null && outputs != null && i < Math.min(outNames.size(), outputs.length); i++) {
+            INDArray a = outputs[i];
+            if (a == null || a.wasClosed()) continue;
+            String name = outNames.get(i);
+            long root = rootAddress(a);
+            rootOf.put(name, root);
+            idOf.put(name, a.getId());
+            liveByRoot.computeIfAbsent(root, k -> new HashSet<>()).add(name);
+            if (!a.isView()) rootArray.putIfAbsent(root, a);
+        }
+        List<String> inNames = op.getInputsToOp();
+        if (inNames == null) return;
+        for (String name : new LinkedHashSet<>(inNames)) {
+            int uses = Collections.frequency(inNames, name);
+            Integer left = remaining.computeIfPresent(name, (k, n) -> n - uses);
+            if (left != null && left <= 0 && rootOf.containsKey(name) && !pinned.contains(name)) dead(name);
+        }
+    }
+
+    private void dead(String name) {
+        long root = rootOf.get(name);
+        Set<String> live = liveByRoot.get(root);
+        if (live == null) return;
+        live.remove(name);
+        if (!live.isEmpty() || protectedRoots.contains(root)) return;
+        liveByRoot.remove(root);
+        INDArray a = rootArray.remove(root);
+        // Skip what SameDiff itself already freed or handed out again (a re-issued cache array gets a new id).
+        if (a == null || a.wasClosed() || !a.closeable() || cache.getLruCacheValues().containsKey(a.getId())) return;
+        if (!idOf.containsValue(a.getId())) return;
+        releasedBytes += a.data().length() * a.data().getElementSize();
+        cache.release(a);
+    }
+
+    static long rootAddress(INDArray a) {
+        DataBuffer d = a.data();
+        while (d.originalDataBuffer() != null && d.originalDataBuffer() != d) d = d.originalDataBuffer();
+        return d.address();
+    }
+}
