@@ -117,14 +117,16 @@ public final class GraphCalls {
 
     /**
      * Upper bound of the array cache shared by every graph's session, in bytes: system property
-     * {@code featurealign.arrayCacheMB} (default 768). Zero turns caching off (every released array is closed at once).
+     * {@code featurealign.arrayCacheMB}, default 0 (off: every released array is closed at once). Measured on the
+     * MNIST cpu profile (results/bench/README.md): with huge pages (environment/native-env) and the in-call release
+     * a cache of 128-768 MB makes a GAN iteration ~5 % faster but raises peak RSS by ~0.6 GB, so it is opt-in.
      */
-    public static final long ARRAY_CACHE_BYTES = Long.getLong("featurealign.arrayCacheMB", 768L) << 20;
+    public static final long ARRAY_CACHE_BYTES = Long.getLong("featurealign.arrayCacheMB", 0L) << 20;
 
     /**
-     * One bounded cache of released arrays for all sessions of all graphs. Without reuse, every op output is a fresh
-     * allocation, and ND4J zero-fills fresh buffers: large ones come straight from the kernel (mmap), so each step
-     * page-faulted several GB (a third of a GAN iteration's time). SameDiff's default cache is per session and may
+     * One bounded cache of released arrays for all sessions of all graphs (off by default, see
+     * {@link #ARRAY_CACHE_BYTES}). Without reuse, every op output is a fresh allocation that ND4J zero-fills; with
+     * 4 KiB pages that page-faulted several GB per GAN iteration. SameDiff's default cache is per session and may
      * hold a quarter of system memory each; one shared cache of fixed size bounds native memory instead. Calls run one
      * at a time (they are synchronized on this class), so sharing it between graphs is safe.
      */
