@@ -4,12 +4,15 @@ Run it through environment/execute-notebooks, which picks a Python that has Jupy
 kernelspec first on JUPYTER_PATH. A notebook fails when:
   - a cell raises, the kernel dies, or a cell runs past the per-cell timeout;
   - a cell whose source contains the marker comment `// expect: image` has no valid image/png output;
-  - the notebook has no such cell at all (every walkthrough must show at least one picture).
+  - the notebook has no such cell at all (every walkthrough must show at least one picture);
+  - with --rerun: a cell fails, or a marked cell shows no image, when every code cell is run a second time in order on
+    the same kernel after the first pass (what a user does who re-runs cells one by one in the notebook UI).
 """
 
 import argparse
 import atexit
 import base64
+import copy
 import os
 import re
 import sys
@@ -126,13 +129,14 @@ def read_kernelspec_classpath():
     return spec
 
 
-def execute_notebook(source_path, output_path, log_path, cell_timeout, allow_errors=False, verbose=True):
-    """Executes one notebook in its own folder, writes the executed copy (even a partial one) and checks it."""
+def execute_notebook(source_path, output_path, log_path, cell_timeout, allow_errors=False, verbose=True, rerun=False):
+    """Executes one notebook in its own folder, writes the executed copy (even a partial one) and checks it. With
+    rerun, every code cell then runs once more on the same kernel; problems of that pass are added to the result."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_bytes(b"")
     started = time.monotonic()
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-        nb, result, start_failed = execute_once(source_path, log_path, cell_timeout, allow_errors, verbose)
+        nb, result, start_failed = execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rerun)
         if not start_failed or attempt == KERNEL_START_ATTEMPTS:
             break
         if verbose:
@@ -149,9 +153,9 @@ def execute_notebook(source_path, output_path, log_path, cell_timeout, allow_err
     return result
 
 
-def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose):
-    """One kernel, one pass over the notebook. Returns the notebook, the result, and whether the kernel failed
-    before any cell ran, which is worth another try."""
+def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rerun=False):
+    """One kernel, one pass over the notebook (and, with rerun, a second pass over copies of its code cells). Returns
+    the notebook, the result, and whether the kernel failed before any cell ran, which is worth another try."""
     result = RunResult(source_path.name)
     nb = nbformat.read(str(source_path), as_version=4)
     result.cells = len(nb.cells)
@@ -192,7 +196,11 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose):
         kernel_log.flush()
         try:
             # The kernel's own chatter (connection, classpath, JVM crashes) goes to the log, not the terminal.
-            client.execute(stdout=kernel_log, stderr=kernel_log)
+            # The kernel stays up after the pass (cleanup_kc=False) for the optional second pass; the finally below
+            # shuts it down either way.
+            client.execute(cleanup_kc=False, stdout=kernel_log, stderr=kernel_log)
+            if rerun:
+                rerun_cells(client, nb, result, verbose)
         except CellExecutionError:
             pass  # the error output is in the notebook; check_executed reports it with the cell
         except CellTimeoutError:
@@ -213,6 +221,37 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose):
     if failure:
         result.problems.append(failure)
     return nb, result, start_failed
+
+
+def rerun_cells(client, nb, result, verbose):
+    """Runs every code cell once more, in order, on the kernel that just ran them all. Copies are executed, so the
+    notebook keeps its first-pass outputs; an error or a missing expected image in the second pass is a problem."""
+    if any(o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])):
+        return  # the first pass already failed; its error is reported
+    if verbose:
+        print("    second pass: every code cell again, in order, on the same kernel", flush=True)
+    client.on_cell_executed = None  # this pass prints its own lines
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        again = copy.deepcopy(cell)
+        started = time.monotonic()
+        try:
+            client.execute_cell(again, index, execution_count=client.code_cells_executed + 1)
+        except CellExecutionError:
+            pass
+        errors = [o for o in again.get("outputs", []) if o.get("output_type") == "error"]
+        pngs = [o for o in again.get("outputs", []) if "image/png" in o.get("data", {})
+                and is_valid_png(o["data"]["image/png"])]
+        if verbose:
+            print(f"    again {index + 1:>3}/{len(nb.cells)}  {time.monotonic() - started:8.1f} s  "
+                  f"{first_line(cell.source)}{'  ERROR' if errors else ''}", flush=True)
+        if errors:
+            result.problems.append(f"second pass: {describe_cell(nb, index)} raised: {error_summary(errors[0])}")
+            return
+        if IMAGE_MARKER.search(cell.source) and not pngs:
+            result.problems.append(f"second pass: {describe_cell(nb, index)} is marked '// expect: image' "
+                                   "but produced no image/png output")
 
 
 def display_path(path):
@@ -257,7 +296,7 @@ def run(args):
     for notebook in notebooks:
         print(f"--- {notebook.name}", flush=True)
         log = ROOT / "environment" / ".cache" / "logs" / args.profile / (notebook.stem + ".kernel.log")
-        result = execute_notebook(notebook, output_dir / notebook.name, log, timeout)
+        result = execute_notebook(notebook, output_dir / notebook.name, log, timeout, rerun=args.rerun)
         print_result(result)
         results.append(result)
     failed = [r for r in results if not r.passed]
@@ -315,11 +354,11 @@ def self_test():
     with tempfile.TemporaryDirectory(prefix="selftest-", dir=ROOT / "environment" / ".cache") as scratch:
         scratch = Path(scratch)
 
-        def execute(name, nb, allow_errors=False):
+        def execute(name, nb, allow_errors=False, rerun=False):
             source = scratch / f"{name}.ipynb"
             nbformat.write(nb, str(source))
             result = execute_notebook(source, scratch / "out" / source.name, scratch / f"{name}.log",
-                                      cell_timeout=300, allow_errors=allow_errors, verbose=False)
+                                      cell_timeout=300, allow_errors=allow_errors, verbose=False, rerun=rerun)
             return result, nbformat.read(str(result.output_path), as_version=4)
 
         # 1. The kernel survives an exception: with errors allowed, the cell after the throwing one still runs,
@@ -357,6 +396,19 @@ def self_test():
         expect("a notebook with no '// expect: image' cell fails",
                any("no cell is marked" in p for p in unmarked.problems), f"problems: {unmarked.problems}")
 
+        # 5. --rerun: a cell that only works once (it creates a file that then exists) passes a single pass and
+        #    fails the second; a re-runnable notebook passes both.
+        marker = scratch / "created-once"
+        result, _ = execute("only-once", make_notebook(
+            f'var marker = java.nio.file.Path.of("{marker}");',
+            'java.nio.file.Files.createFile(marker);',
+            SMALL_IMAGE_CELL), rerun=True)
+        expect("the second pass catches a cell that works only once",
+               any(p.startswith("second pass: cell 2 of 3") and "FileAlreadyExists" in p for p in result.problems),
+               f"problems: {result.problems}")
+        result, _ = execute("re-runnable", make_notebook('int answer = 42;', SMALL_IMAGE_CELL), rerun=True)
+        expect("a re-runnable notebook passes both passes", result.passed, f"problems: {result.problems}")
+
     failed = outcomes.count(False)
     print(f"self-test: {len(outcomes) - failed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
@@ -371,6 +423,9 @@ def main():
                         f"{DEFAULT_CELL_TIMEOUT['smoke']}, cpu {DEFAULT_CELL_TIMEOUT['cpu']}, paper none)")
     parser.add_argument("--output-dir", help="where executed copies go (default: environment/.cache/executed/"
                         "smoke for smoke, results/executed/<profile> otherwise)")
+    parser.add_argument("--rerun", action="store_true",
+                        help="after the first pass, run every code cell once more in order on the same kernel and "
+                             "fail on any error or missing image (cells must not depend on a single top-down run)")
     parser.add_argument("--check-only", action="store_true",
                         help="do not execute: check already executed notebooks")
     parser.add_argument("--self-test", action="store_true",
