@@ -3,12 +3,9 @@ package featurealign.nn;
 import org.nd4j.autodiff.listeners.At;
 import org.nd4j.autodiff.listeners.BaseListener;
 import org.nd4j.autodiff.listeners.Operation;
-import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
-import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
@@ -49,20 +46,14 @@ final class GradientCallRelease extends BaseListener {
         }
     }
 
-    /** Starts tracking a call that must keep {@code pinnedNames} and never touch {@code protectedArrays}' buffers. */
+    /**
+     * Starts tracking a call that must keep {@code pinnedNames} and never free the buffers of {@code fed} or of the
+     * graphs' variables and constants.
+     */
     void begin(Collection<String> pinnedNames, SameDiff[] graphs, Collection<INDArray> fed) {
         remaining = new HashMap<>(consumers);
         pinned = new HashSet<>(pinnedNames);
-        protectedRoots = new HashSet<>();
-        for (INDArray a : fed) if (a != null && !a.wasClosed()) protectedRoots.add(rootAddress(a));
-        for (SameDiff g : graphs) {
-            for (SDVariable v : g.variables()) {
-                if (v.getVariableType() == VariableType.VARIABLE || v.getVariableType() == VariableType.CONSTANT) {
-                    INDArray a = v.getArr();
-                    if (a != null && !a.wasClosed()) protectedRoots.add(rootAddress(a));
-                }
-            }
-        }
+        protectedRoots = GraphCalls.protectedRoots(fed, graphs);
         releasedBytes = 0;
     }
 
@@ -89,7 +80,7 @@ final class GradientCallRelease extends BaseListener {
             INDArray a = outputs[i];
             if (a == null || a.wasClosed()) continue;
             String name = outNames.get(i);
-            long root = rootAddress(a);
+            long root = GraphCalls.rootAddress(a);
             rootOf.put(name, root);
             idOf.put(name, a.getId());
             liveByRoot.computeIfAbsent(root, k -> new HashSet<>()).add(name);
@@ -117,11 +108,5 @@ final class GradientCallRelease extends BaseListener {
         if (!idOf.containsValue(a.getId())) return;
         releasedBytes += a.data().length() * a.data().getElementSize();
         cache.release(a);
-    }
-
-    static long rootAddress(INDArray a) {
-        DataBuffer d = a.data();
-        while (d.originalDataBuffer() != null && d.originalDataBuffer() != d) d = d.originalDataBuffer();
-        return d.address();
     }
 }

@@ -176,16 +176,7 @@ public final class GraphCalls {
      * sharing a buffer with them; views are never closed themselves (their base is).
      */
     public static synchronized void releaseSessionArrays(InferenceSession session, Collection<INDArray> keep, SameDiff... graphs) {
-        Set<Long> kept = new HashSet<>();
-        for (INDArray a : keep) if (a != null && !a.wasClosed()) kept.add(rootAddress(a));
-        for (SameDiff g : graphs) {
-            for (SDVariable v : g.variables()) {
-                if (v.getVariableType() == VariableType.VARIABLE || v.getVariableType() == VariableType.CONSTANT) {
-                    INDArray a = v.getArr();
-                    if (a != null && !a.wasClosed()) kept.add(rootAddress(a));
-                }
-            }
-        }
+        Set<Long> kept = protectedRoots(keep, graphs);
         var values = session.getNodeValueOutputs();
         for (SDValue value : values.values()) {
             INDArray a = value == null ? null : value.getTensorValue();
@@ -200,7 +191,26 @@ public final class GraphCalls {
         values.clear();
     }
 
-    private static long rootAddress(INDArray a) {
+    /**
+     * Root buffer addresses a release must never free: those of {@code arrays} (results, fed inputs) and of the
+     * graphs' variables and constants.
+     */
+    static Set<Long> protectedRoots(Collection<INDArray> arrays, SameDiff... graphs) {
+        Set<Long> roots = new HashSet<>();
+        for (INDArray a : arrays) if (a != null && !a.wasClosed()) roots.add(rootAddress(a));
+        for (SameDiff g : graphs) {
+            for (SDVariable v : g.variables()) {
+                if (v.getVariableType() == VariableType.VARIABLE || v.getVariableType() == VariableType.CONSTANT) {
+                    INDArray a = v.getArr();
+                    if (a != null && !a.wasClosed()) roots.add(rootAddress(a));
+                }
+            }
+        }
+        return roots;
+    }
+
+    /** The address of the buffer that {@code a} (or the view chain it belongs to) ultimately lives in. */
+    static long rootAddress(INDArray a) {
         DataBuffer d = a.data();
         while (d.originalDataBuffer() != null && d.originalDataBuffer() != d) d = d.originalDataBuffer();
         return d.address();
