@@ -63,4 +63,27 @@ class InitTest {
         assertTrue(b.amaxNumber().doubleValue() <= 0.2);
         assertTrue(b.amaxNumber().doubleValue() > 0.19, "spans the range");
     }
+
+    @Test
+    void directLapackCallsGiveNd4jsQrToTheLastBit() {
+        // Init calls geqrf and orgqr itself; ND4J's lapack().geqrf runs the same two routines (plus a slow copy of R).
+        for (DataType dt : new DataType[]{DataType.FLOAT, DataType.DOUBLE}) {
+            for (int[] s : new int[][]{{300, 120}, {120, 300}, {64, 64}}) {
+                int m = Math.max(s[0], s[1]), n = Math.min(s[0], s[1]);
+                java.util.SplittableRandom gauss = new java.util.SplittableRandom(new Random(9).nextLong());
+                double[] g = new double[m * n];
+                for (int i = 0; i < g.length; i++) g[i] = dt == DataType.FLOAT ? (float) gauss.nextGaussian() : gauss.nextGaussian();
+                INDArray a = Nd4j.create(g, new long[]{m, n}, 'f').castTo(dt).dup('f');
+                INDArray r = Nd4j.create(dt, new long[]{n, n}, 'f');
+                Nd4j.getBlasWrapper().lapack().geqrf(a, r);
+                INDArray signs = Nd4j.create(dt, 1, n);
+                for (int j = 0; j < n; j++) signs.putScalar(0, j, r.getDouble(j, j) < 0 ? -1.0 : 1.0);
+                a.muliRowVector(signs);
+                INDArray expected = s[0] >= s[1] ? a : a.transpose();
+                INDArray actual = Init.orthogonal(s[0], s[1], new Random(9), dt);
+                // Bit for bit (INDArray.equals would allow 1e-5).
+                assertArrayEquals(expected.dup('c').data().asDouble(), actual.dup('c').data().asDouble(), 0.0, dt + " " + s[0] + "x" + s[1]);
+            }
+        }
+    }
 }
