@@ -12,8 +12,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * What {@code environment/class-archive} runs once, under {@code -XX:ArchiveClassesAtExit}, to record the classes a
  * training run loads (ND4J, SameDiff, the kit) in a class-data-sharing archive: later JVMs map them ready-parsed
- * instead of loading and verifying them, ~0.4 s less to the first training step. One smoke-sized FA-VAE-GAN iteration,
- * sampling, one local-training step and an image grid, on random data: no data set is needed.
+ * instead of loading and verifying them, 0.2-0.4 s less to the first training step. One smoke-sized FA-VAE-GAN
+ * iteration, sampling, one local-training step and an image grid, on random data: no data set is needed.
  */
 public final class ClassArchiveWorkload {
     private ClassArchiveWorkload() {}

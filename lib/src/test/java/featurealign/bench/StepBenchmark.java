@@ -18,7 +18,8 @@ import java.util.Locale;
  * Times the kit's steps at the paper's MNIST size (batch 128, float32), the same step types and command line as
  * {@code bench/pytorch/baseline.py}: {@code --step fa_vae|fa_vae_gan|sample1000 --warmup N --iters N [--json]
  * [--gc-every K]}. Prints one line per iteration and a final JSON line with the median, the times, the first-step
- * overhead (ND4J's backend load + graph build + first step; the load also on its own) and the peak RSS. Not a test: run by hand or by {@code bench/compare}.
+ * overhead (ND4J's backend load + graph build + first step; the load also on its own) and the peak RSS. Not a test:
+ * run by hand or by {@code bench/compare}.
  */
 public final class StepBenchmark {
 
