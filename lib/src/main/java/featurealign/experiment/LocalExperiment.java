@@ -103,6 +103,8 @@ public final class LocalExperiment {
                 dataset, profile, steps, batchSize, training.trainedModules(), training.spec().layers().size(), training.optimizer().step());
     }
 
+    private int lastBatchSize = -1;
+
     /** Trains the steps still missing, printing about {@code lines} progress lines; writes local-history.csv. */
     public void train(PrintStream out, int lines) throws IOException {
         int every = Math.max(1, steps / Math.max(1, lines));
@@ -111,6 +113,8 @@ public final class LocalExperiment {
             long s = training.optimizer().step();
             int perEpoch = batches.batchesPerEpoch();
             int[] idx = batches.epoch((int) (s / perEpoch)).get((int) (s % perEpoch));
+            if (idx.length != lastBatchSize) featurealign.nn.GraphCalls.releaseFreeBuffers(); // as FaTrainer
+            lastBatchSize = idx.length;
             INDArray x = trainSet.toNCHW(idx, DataType.FLOAT);
             LocalTraining.StepResult r = training.step(x);
             x.close();
@@ -124,6 +128,7 @@ public final class LocalExperiment {
                         rate, Progress.duration((steps - r.step()) / rate), r.total());
             }
         }
+        featurealign.nn.GraphCalls.releaseFreeBuffers();
         byte[] csv = history.write().toString("csv").getBytes(StandardCharsets.UTF_8);
         AtomicFiles.write(outputDir.resolve("local-history.csv"), o -> o.write(csv));
     }

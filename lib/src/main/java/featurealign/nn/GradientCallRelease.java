@@ -5,7 +5,6 @@ import org.nd4j.autodiff.listeners.BaseListener;
 import org.nd4j.autodiff.listeners.Operation;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
@@ -17,7 +16,7 @@ import java.util.*;
  * function with array release switched off, so a gradient call keeps every activation and every gradient alive until
  * it returns: 1.5 GB for the MNIST generator step at batch 128, where PyTorch keeps a fraction. This listener counts,
  * per value, the ops of the gradient function that read it; when the last one has executed, the value's buffer goes to
- * the shared array cache, where later ops of the same call reuse it.
+ * the shared {@link ArrayPool}, where later ops of the same call reuse it.
  * <p>
  * Safe by construction: a buffer is released only when every value sharing it (views, aliases) is dead, never when it
  * belongs to a variable, constant or fed array, and never for a requested output. Attached once per gradient function
@@ -26,7 +25,7 @@ import java.util.*;
 final class GradientCallRelease extends BaseListener {
 
     private final Map<String, Integer> consumers = new HashMap<>();
-    private final ArrayCacheMemoryMgr cache;
+    private final ArrayPool pool;
 
     // State of the call in progress (null between calls).
     private Map<String, Integer> remaining;
@@ -38,8 +37,8 @@ final class GradientCallRelease extends BaseListener {
     private final Map<Long, INDArray> rootArray = new HashMap<>();
     private long releasedBytes;
 
-    GradientCallRelease(SameDiff gradFunction, ArrayCacheMemoryMgr cache) {
-        this.cache = cache;
+    GradientCallRelease(SameDiff gradFunction, ArrayPool pool) {
+        this.pool = pool;
         for (SameDiffOp op : gradFunction.getOps().values()) {
             List<String> in = op.getInputsToOp();
             if (in != null) for (String name : in) consumers.merge(name, 1, Integer::sum);
@@ -103,10 +102,10 @@ final class GradientCallRelease extends BaseListener {
         if (!live.isEmpty() || protectedRoots.contains(root)) return;
         liveByRoot.remove(root);
         INDArray a = rootArray.remove(root);
-        // Skip what SameDiff itself already freed or handed out again (a re-issued cache array gets a new id).
-        if (a == null || a.wasClosed() || !a.closeable() || cache.getLruCacheValues().containsKey(a.getId())) return;
+        // Skip what SameDiff itself already freed, and arrays whose buffer the pool already holds.
+        if (a == null || a.wasClosed() || !a.closeable() || pool.holds(a)) return;
         if (!idOf.containsValue(a.getId())) return;
         releasedBytes += a.data().length() * a.data().getElementSize();
-        cache.release(a);
+        pool.release(a);
     }
 }

@@ -6,7 +6,6 @@ import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.config.SDValue;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
-import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -21,8 +20,9 @@ import java.util.Set;
  * Calls into SameDiff graphs that leave no native memory behind. SameDiff M2.1 keeps every value of a call
  * (activations and gradients alike) in the graph's session until the next call on it, and its default array cache may
  * hold up to a quarter of system memory per session; ND4J frees those buffers only when the garbage collector finds
- * them. These calls hand what a call leaves behind to one shared cache of fixed size (reused by the next call) or
- * close it, so native memory stays bounded and only the results the caller asked for stay alive outside the cache.
+ * them. These calls hand what a call leaves behind to one shared pool of fixed size ({@link ArrayPool}, reused by the
+ * next call) or close it, so native memory stays bounded and only the results the caller asked for stay alive outside
+ * the pool.
  */
 public final class GraphCalls {
     private GraphCalls() {}
@@ -82,7 +82,7 @@ public final class GraphCalls {
         if (sd.getListeners() != null) {
             for (var l : sd.getListeners()) if (l instanceof GradientCallRelease r) return r;
         }
-        GradientCallRelease r = new GradientCallRelease(gradFn, SHARED_CACHE);
+        GradientCallRelease r = new GradientCallRelease(gradFn, POOL);
         sd.addListeners(r);
         return r;
     }
@@ -116,60 +116,60 @@ public final class GraphCalls {
     }
 
     /**
-     * Upper bound of the array cache shared by every graph's session, in bytes: system property
-     * {@code featurealign.arrayCacheMB}, default 0 (off: every released array is closed at once). Measured on the
-     * MNIST cpu profile (results/bench/README.md): with huge pages (environment/native-env) and the in-call release
-     * a cache of 128-768 MB makes a GAN iteration ~5 % faster but raises peak RSS by ~0.6 GB, so it is opt-in.
+     * Upper bound of the free buffers kept for reuse by every graph's session, in bytes: system property
+     * {@code featurealign.arrayPoolMB} (0 turns reuse off: every released array is closed at once).
      */
-    public static final long ARRAY_CACHE_BYTES = Long.getLong("featurealign.arrayCacheMB", 0L) << 20;
+    public static final long ARRAY_POOL_BYTES = Long.getLong("featurealign.arrayPoolMB", 512L) << 20;
 
     /**
-     * One bounded cache of released arrays for all sessions of all graphs (off by default, see
-     * {@link #ARRAY_CACHE_BYTES}). Without reuse, every op output is a fresh allocation that ND4J zero-fills; with
-     * 4 KiB pages that page-faulted several GB per GAN iteration. SameDiff's default cache is per session and may
-     * hold a quarter of system memory each; one shared cache of fixed size bounds native memory instead. Calls run one
-     * at a time (they are synchronized on this class), so sharing it between graphs is safe.
+     * One bounded pool of released buffers for all sessions of all graphs ({@link ArrayPool}). Without reuse, every op
+     * output is a fresh allocation that ND4J zero-fills (~0.7 GB per FA-VAE step). SameDiff's default cache is per
+     * session, may hold a quarter of system memory each, and in M2.1 reuses almost nothing; one shared pool of fixed
+     * size bounds native memory instead. Calls run one at a time (they are synchronized on this class), so sharing it
+     * between graphs is safe.
      */
-    private static final ArrayCacheMemoryMgr SHARED_CACHE = newCache();
+    private static final ArrayPool POOL = new ArrayPool(ARRAY_POOL_BYTES);
 
-    private static ArrayCacheMemoryMgr newCache() {
-        ArrayCacheMemoryMgr m = new ArrayCacheMemoryMgr();
-        m.setMaxCacheBytes(ARRAY_CACHE_BYTES);
-        m.setEnableCache(ARRAY_CACHE_BYTES > 0);
-        return m;
+    /** Sets the shared pool's bound in bytes (0: no reuse); free buffers beyond it are closed (tests, benchmarks). */
+    public static synchronized void setArrayPoolBytes(long bytes) { POOL.setMaxFreeBytes(bytes); }
+
+    /**
+     * Closes every free buffer of the shared pool. Training loops call it when they stop: the buffers fit the training
+     * step's shapes, and what follows (checkpoints, figures, evaluation) would otherwise run with them still held
+     * (measured: without this the 500-step MNIST run peaked after training at 1.61 GB, against a 1.35 GB plateau).
+     */
+    public static synchronized void releaseFreeBuffers() {
+        long bound = POOL.maxFreeBytes();
+        POOL.setMaxFreeBytes(0);
+        POOL.setMaxFreeBytes(bound);
     }
 
-    /** Bytes the shared array cache holds right now (for benchmarks and memory tests). */
-    public static synchronized long cachedBytes() { return SHARED_CACHE.getCurrentCacheSize(); }
+    /** The shared pool's counters: allocations served by reuse and allocated afresh (for benchmarks and tests). */
+    public static synchronized long[] poolCounts() { return new long[]{POOL.reusedCount(), POOL.allocatedCount()}; }
 
     /**
-     * Hands arrays the caller owns and no longer needs (results of an earlier call) back to the shared cache, where
-     * the next call of the same shape reuses them; past the cache's bound they are closed. Views and arrays already
+     * Hands arrays the caller owns and no longer needs (results of an earlier call) back to the shared pool, where
+     * the next call reuses their buffers; past the pool's bound they are closed. Views and arrays already
      * closed are skipped. Do not touch the arrays afterwards.
      */
     public static synchronized void recycle(Collection<INDArray> arrays) {
-        Set<Long> seen = new HashSet<>();
-        for (INDArray a : arrays) {
-            if (a == null || a.wasClosed() || a.isView() || !a.closeable() || !seen.add(a.getId())) continue;
-            if (SHARED_CACHE.getLruCacheValues().containsKey(a.getId())) continue;
-            SHARED_CACHE.release(a);
-        }
+        for (INDArray a : arrays) POOL.release(a); // the pool ignores views, closed arrays and repeats
     }
 
-    /** The graph's session on this thread, made to allocate from and release into the shared cache. */
+    /** The graph's session on this thread, made to allocate from and release into the shared pool. */
     private static InferenceSession cachedSession(SameDiff graph) {
         InferenceSession session = graph.getSessions()
                 .computeIfAbsent(Thread.currentThread().getId(), k -> new InferenceSession(graph));
-        if (session.getMmgr() != SHARED_CACHE) {
+        if (session.getMmgr() != POOL) {
             var previous = session.getMmgr();
-            session.setMmgr(SHARED_CACHE);
-            if (previous != null) previous.close(); // only cached (unused) arrays live there
+            session.setMmgr(POOL);
+            if (previous != null) previous.close(); // only SameDiff's cached (unused) arrays live there
         }
         return session;
     }
 
     /**
-     * Releases (to the shared cache, or closes) every array a finished call left in {@code session}. SameDiff (M2.1) keeps each call's values, activations
+     * Releases (to the shared pool, or closes) every array a finished call left in {@code session}. SameDiff (M2.1) keeps each call's values, activations
      * and gradients alike, in the session until the next call on it overwrites them, and frees them only when the
      * garbage collector finds them; with one graph per module, every module's state would so stay alive during the
      * whole step. Kept: the given arrays (results, fed inputs), the graphs' variables and constants, and anything
@@ -181,11 +181,7 @@ public final class GraphCalls {
         for (SDValue value : values.values()) {
             INDArray a = value == null ? null : value.getTensorValue();
             if (a == null || a.wasClosed() || a.isView() || !a.closeable() || kept.contains(rootAddress(a))) continue;
-            if (session.getMmgr() == SHARED_CACHE) {
-                if (!SHARED_CACHE.getLruCacheValues().containsKey(a.getId())) SHARED_CACHE.release(a);
-            } else {
-                a.close();
-            }
+            POOL.release(a);
         }
         // Forget kept results too: they belong to the caller now, and a later release must not close them.
         values.clear();

@@ -47,6 +47,7 @@ public final class StepBenchmark {
         body.run();
         double first = (System.nanoTime() - t1) / 1e6;
         for (int i = 1; i < warmup; i++) body.run();
+        long[] pool0 = featurealign.nn.GraphCalls.poolCounts();
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < iters; i++) {
             long s = System.nanoTime();
@@ -56,12 +57,16 @@ public final class StepBenchmark {
             times.add(ms);
             if (!json) System.out.printf(Locale.ROOT, "%s iteration %d: %.1f ms%n", step, i, ms);
         }
+        long[] pool1 = featurealign.nn.GraphCalls.poolCounts();
+        double reusedPerStep = (pool1[0] - pool0[0]) / (double) iters, freshPerStep = (pool1[1] - pool0[1]) / (double) iters;
         double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         System.out.printf(Locale.ROOT, "{\"impl\":\"kit\",\"step\":\"%s\",\"median_ms\":%.1f,\"min_ms\":%.1f,\"times_ms\":%s,"
-                        + "\"first_step_overhead_ms\":%.0f,\"backend_load_ms\":%.0f,\"build_ms\":%.0f,\"first_step_ms\":%.0f,\"peak_rss_mb\":%.0f,\"batch\":%d,\"gc_every\":%d}%n",
+                        + "\"first_step_overhead_ms\":%.0f,\"backend_load_ms\":%.0f,\"build_ms\":%.0f,\"first_step_ms\":%.0f,\"peak_rss_mb\":%.0f,\"batch\":%d,\"gc_every\":%d,"
+                        + "\"pool_mb\":%d,\"pool_reused_per_step\":%.1f,\"pool_fresh_per_step\":%.1f}%n",
                 step, median, sorted[0], times.stream().map(t -> String.format(Locale.ROOT, "%.1f", t)).toList(),
-                build + first, backendLoad, build, first, peakRssMb(), batch, gcEvery);
+                build + first, backendLoad, build, first, peakRssMb(), batch, gcEvery,
+                featurealign.nn.GraphCalls.ARRAY_POOL_BYTES >> 20, reusedPerStep, freshPerStep);
     }
 
     static Runnable build(String step, int batch) {

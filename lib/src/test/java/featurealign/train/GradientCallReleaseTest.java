@@ -12,13 +12,17 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Freeing intermediates during gradient calls (and reusing their buffers from the shared cache) must not change a
- * single bit of training: two identical models, one trained with the release off and one with it on, end equal.
+ * Freeing intermediates during gradient calls, and reusing released buffers from the shared pool, must not change a
+ * single bit of training: identical models trained with the release or the reuse off and on end equal to the last bit
+ * (a reused buffer holds the last call's values, so an op that relied on a zero-filled output would show here).
  */
 class GradientCallReleaseTest {
 
     @AfterEach
-    void restoreDefault() { GraphCalls.setReleaseInGradientCalls(true); }
+    void restoreDefault() {
+        GraphCalls.setReleaseInGradientCalls(true);
+        GraphCalls.setArrayPoolBytes(GraphCalls.ARRAY_POOL_BYTES);
+    }
 
     @Test
     void trainingIsBitForBitTheSameWithAndWithoutRelease() {
@@ -26,9 +30,26 @@ class GradientCallReleaseTest {
         Map<String, INDArray> kept = train(config, false);
         Map<String, INDArray> freed = train(config, true);
         assertTrue(GraphCalls.releasedInLastGradientCall() > 0, "the release ran and freed something");
-        assertEquals(kept.keySet(), freed.keySet());
-        for (String name : kept.keySet()) {
-            assertEquals(kept.get(name), freed.get(name), "parameter " + name + " differs with the release on");
+        assertBitEqual(kept, freed, "the release on");
+    }
+
+    @Test
+    void trainingIsBitForBitTheSameWithAndWithoutBufferReuse() {
+        RunConfig config = TinyRuns.tinyConfig(4, 0);
+        GraphCalls.setArrayPoolBytes(0);
+        Map<String, INDArray> fresh = train(config, true);
+        long reusedBefore = GraphCalls.poolCounts()[0];
+        GraphCalls.setArrayPoolBytes(256L << 20);
+        Map<String, INDArray> reused = train(config, true);
+        assertTrue(GraphCalls.poolCounts()[0] - reusedBefore > 100, "the pooled run reused buffers");
+        assertBitEqual(fresh, reused, "buffer reuse on");
+    }
+
+    private static void assertBitEqual(Map<String, INDArray> expected, Map<String, INDArray> actual, String what) {
+        assertEquals(expected.keySet(), actual.keySet());
+        for (String name : expected.keySet()) {
+            assertArrayEquals(expected.get(name).data().asDouble(), actual.get(name).data().asDouble(), 0.0,
+                    "parameter " + name + " differs with " + what);
         }
     }
 
