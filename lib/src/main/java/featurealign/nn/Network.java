@@ -206,12 +206,13 @@ public final class Network {
             } else if (l instanceof LayerSpec.Dense) {
                 g = sd.mmul(g, p.get(0), false, true, false);
             } else if (l instanceof LayerSpec.LeakyRelu r) {
-                // The mask at g's full shape: when the pass ran at batch 1 (a shared probe), multiplying by a batch-1
-                // mask would make SameDiff's multiply backward reduce over the batch, which M2.1 does ~40x slower
-                // than the multiply itself. The comparison's boolean cuts the gradient, so the mask is a constant.
+                // The mask 1 or slope is computed at the pass's batch (1 for a shared probe), then broadcast to g's
+                // full shape: multiplying by a batch-1 mask would make SameDiff's multiply backward reduce over the
+                // batch, which M2.1 does ~40x slower than the multiply itself. The comparison's boolean cuts the
+                // gradient, so the mask is a constant.
                 SDVariable pre = pass.inputs().get(i);
-                SDVariable mask = pre.add(sd.zerosLike(g)).gt(0.0).castTo(dataType).mul(1.0 - r.slope()).add(r.slope());
-                g = g.mul(mask);
+                SDVariable mask = pre.gt(0.0).castTo(dataType).mul(1.0 - r.slope()).add(r.slope());
+                g = g.mul(mask.add(sd.zerosLike(g)));
             } else if (l instanceof LayerSpec.Asinh || l instanceof LayerSpec.Sigmoid || l instanceof LayerSpec.Tanh) {
                 g = g.mul(keep);
             } else if (l instanceof LayerSpec.Flatten || l instanceof LayerSpec.Reshape) {
