@@ -39,8 +39,9 @@ import java.util.concurrent.locks.LockSupport;
  * needs: activations, graph state, gradients, Adam temporaries; parameters and Adam moments exist before and after),
  * the same from the 1 ms sampler as a cross-check, and the step time. ND4J allocates its buffers inside libnd4j, so
  * JavaCPP's {@code Pointer.totalBytes()} does not see them (it stays 0); RSS is the measure. Run with
- * {@code MALLOC_MMAP_THRESHOLD_=131072} (the script does) so freed buffers leave the RSS at once; with glibc's
- * adaptive threshold they stay in the malloc heap and the RSS before a step already contains the previous peak.
+ * {@code MALLOC_MMAP_THRESHOLD_=131072} (the script does) and the kit's buffer pool off, so freed buffers leave the
+ * RSS at once; with glibc's adaptive threshold or the pool they stay in the process and the RSS before a step already
+ * contains the previous peak.
  */
 public final class LocalMemoryBenchmark {
 
@@ -78,6 +79,9 @@ public final class LocalMemoryBenchmark {
 
     static String measure(String variant, int batch, int steps) throws Exception {
         if (batch < 1 || steps < 1) throw new IllegalArgumentException("batch and measured steps must be >= 1");
+        // No buffer reuse across steps: buffers pooled before a step would count in the RSS before it, and the step
+        // would seem to need less than it does.
+        featurealign.nn.GraphCalls.setArrayPoolBytes(0);
         NetworkSpec spec = Architecture.MNIST.memory();
         Step step;
         if (variant.equals("local")) {
