@@ -25,7 +25,8 @@ import java.util.Map;
  * release of an array object whose buffer was already handed out again under a new array (ignored: each buffer
  * remembers the id of the array it was last handed out as). Buffers handed out are held only weakly, so an array the
  * caller drops is freed by ND4J as usual. Free buffers past {@link #maxFreeBytes()} are closed, least recently
- * released first. Not thread-safe: {@link GraphCalls} runs calls one at a time.
+ * released first. Its methods are synchronized: a session used outside {@link GraphCalls} (which runs calls one at
+ * a time) on another thread cannot corrupt it.
  */
 public final class ArrayPool extends AbstractMemoryMgr {
 
@@ -58,30 +59,30 @@ public final class ArrayPool extends AbstractMemoryMgr {
         this.maxFreeBytes = maxFreeBytes;
     }
 
-    public long maxFreeBytes() { return maxFreeBytes; }
+    public synchronized long maxFreeBytes() { return maxFreeBytes; }
 
     /** Changes the bound; free buffers beyond it are closed at once. */
-    public void setMaxFreeBytes(long bytes) {
+    public synchronized void setMaxFreeBytes(long bytes) {
         if (bytes < 0) throw new IllegalArgumentException("pool size must be >= 0 bytes, got " + bytes);
         maxFreeBytes = bytes;
         evictBeyond(bytes);
     }
 
     /** Bytes of free buffers held right now. */
-    public long freeBytes() { return freeBytes; }
+    public synchronized long freeBytes() { return freeBytes; }
 
     /** Allocations served from the pool and allocated afresh since the pool was made (for benchmarks and tests). */
-    public long reusedCount() { return reused; }
+    public synchronized long reusedCount() { return reused; }
 
-    public long allocatedCount() { return allocated; }
+    public synchronized long allocatedCount() { return allocated; }
 
     @Override
-    public INDArray allocate(boolean detached, DataType dataType, long... shape) {
+    public synchronized INDArray allocate(boolean detached, DataType dataType, long... shape) {
         return allocate(dataType, shape, 'c');
     }
 
     @Override
-    public INDArray allocate(boolean detached, LongShapeDescriptor descriptor) {
+    public synchronized INDArray allocate(boolean detached, LongShapeDescriptor descriptor) {
         if (descriptor.isEmpty()) return Nd4j.create(descriptor); // empty arrays own no buffer
         return allocate(descriptor.dataType(), descriptor.getShape(), descriptor.getOrder());
     }
@@ -111,7 +112,7 @@ public final class ArrayPool extends AbstractMemoryMgr {
     }
 
     @Override
-    public void release(INDArray a) {
+    public synchronized void release(INDArray a) {
         if (a == null || a.wasClosed() || a.isView() || !a.closeable() || a.isEmpty()) return;
         DataBuffer buffer = a.data();
         if (buffer.originalDataBuffer() != null && buffer.originalDataBuffer() != buffer) return; // a view's buffer
@@ -139,7 +140,7 @@ public final class ArrayPool extends AbstractMemoryMgr {
     }
 
     /** Whether {@code a}'s buffer is free in the pool right now (for tests and release bookkeeping). */
-    public boolean holds(INDArray a) {
+    public synchronized boolean holds(INDArray a) {
         if (a == null || a.wasClosed()) return false;
         Entry e = byAddress.get(a.data().address());
         return e != null && e.free != null && e.free.data() == a.data();
@@ -170,7 +171,7 @@ public final class ArrayPool extends AbstractMemoryMgr {
 
     /** Closes every free buffer. */
     @Override
-    public void close() {
+    public synchronized void close() {
         evictBeyond(0);
         byAddress.clear();
     }
