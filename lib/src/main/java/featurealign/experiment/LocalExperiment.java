@@ -103,8 +103,6 @@ public final class LocalExperiment {
                 dataset, profile, steps, batchSize, training.trainedModules(), training.spec().layers().size(), training.optimizer().step());
     }
 
-    private int lastBatchSize = -1;
-
     /** Trains the steps still missing, printing about {@code lines} progress lines; writes local-history.csv. */
     public void train(PrintStream out, int lines) throws IOException {
         int every = Math.max(1, steps / Math.max(1, lines));
@@ -113,8 +111,7 @@ public final class LocalExperiment {
             long s = training.optimizer().step();
             int perEpoch = batches.batchesPerEpoch();
             int[] idx = batches.epoch((int) (s / perEpoch)).get((int) (s % perEpoch));
-            if (idx.length != lastBatchSize) featurealign.nn.GraphCalls.releaseFreeBuffers(); // as FaTrainer
-            lastBatchSize = idx.length;
+            featurealign.nn.GraphCalls.beginBatch(idx.length);
             INDArray x = trainSet.toNCHW(idx, DataType.FLOAT);
             LocalTraining.StepResult r = training.step(x);
             x.close();

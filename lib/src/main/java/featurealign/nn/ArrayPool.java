@@ -169,10 +169,13 @@ public final class ArrayPool extends AbstractMemoryMgr {
         });
     }
 
-    /** Closes every free buffer. */
+    /**
+     * Closes every free buffer; the bound stays. Handed-out buffers stay tracked, so a late release of a stale array
+     * is still recognised afterwards.
+     */
+    public synchronized void releaseFree() { evictBeyond(0); }
+
+    /** Closes every free buffer (SameDiff calls this when a session replaces its memory manager). */
     @Override
-    public synchronized void close() {
-        evictBeyond(0);
-        byAddress.clear();
-    }
+    public synchronized void close() { releaseFree(); }
 }

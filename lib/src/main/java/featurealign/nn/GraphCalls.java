@@ -138,10 +138,18 @@ public final class GraphCalls {
      * step's shapes, and what follows (checkpoints, figures, evaluation) would otherwise run with them still held
      * (measured: without this the 500-step MNIST run peaked after training at 1.61 GB, against a 1.35 GB plateau).
      */
-    public static synchronized void releaseFreeBuffers() {
-        long bound = POOL.maxFreeBytes();
-        POOL.setMaxFreeBytes(0);
-        POOL.setMaxFreeBytes(bound);
+    public static synchronized void releaseFreeBuffers() { POOL.releaseFree(); }
+
+    private static int lastBatchSize = -1;
+
+    /**
+     * Training loops call this before each step: a batch of another size than the last (an epoch's last, smaller
+     * batch, and the full batch after it) empties the pool, whose buffers fit the old size; kept beside a whole step of
+     * fresh ones they raised the 500-step MNIST run's peak RSS by 0.15 GB.
+     */
+    public static synchronized void beginBatch(int batchSize) {
+        if (batchSize != lastBatchSize) POOL.releaseFree();
+        lastBatchSize = batchSize;
     }
 
     /** The shared pool's counters: allocations served by reuse and allocated afresh (for benchmarks and tests). */

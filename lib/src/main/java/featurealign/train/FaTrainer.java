@@ -1,9 +1,8 @@
 package featurealign.train;
 
-import featurealign.nn.GraphCalls;
-
 import featurealign.data.Batches;
 import featurealign.data.ImageSet;
+import featurealign.nn.GraphCalls;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -124,8 +123,6 @@ public final class FaTrainer {
     /** Steps completed. */
     public long step() { return step; }
 
-    private int lastBatchSize = -1;
-
     /** Trains until {@code config.steps()} steps are done. */
     public void train() throws IOException {
         train(Math.max(0, config.steps() - step));
@@ -141,11 +138,7 @@ public final class FaTrainer {
             int perEpoch = batches.batchesPerEpoch();
             int epoch = Math.toIntExact(step / perEpoch);
             int[] idx = batches.epoch(epoch).get((int) (step % perEpoch));
-            // A batch of another size (an epoch's last, smaller batch, and the full batch after it): the pooled buffers
-            // fit the old size, and keeping them beside a whole step of fresh ones raised the 500-step MNIST run's
-            // peak RSS by 0.15 GB.
-            if (idx.length != lastBatchSize) GraphCalls.releaseFreeBuffers();
-            lastBatchSize = idx.length;
+            GraphCalls.beginBatch(idx.length);
             INDArray x = data.toNCHW(idx, config.dataType());
             INDArray cond = Conditioning.of(config.architecture(), data, idx, config.dataType());
             long t0 = System.nanoTime();

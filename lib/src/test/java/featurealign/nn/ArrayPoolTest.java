@@ -89,6 +89,24 @@ class ArrayPoolTest {
     }
 
     @Test
+    void releaseFreeClosesFreeBuffersButKeepsTheBoundAndTracksHandedOutOnes() {
+        ArrayPool pool = new ArrayPool(1 << 20);
+        INDArray a = pool.allocate(false, DataType.FLOAT, 10);
+        pool.release(a);
+        INDArray b = pool.allocate(false, DataType.FLOAT, 10); // a's buffer, handed out as b
+        INDArray c = Nd4j.create(DataType.FLOAT, 10);
+        pool.release(c);
+        pool.releaseFree();
+        assertTrue(c.wasClosed());
+        assertEquals(0, pool.freeBytes());
+        assertEquals(1 << 20, pool.maxFreeBytes());
+        pool.release(a); // stale: b still owns the buffer
+        assertEquals(0, pool.freeBytes());
+        pool.release(b);
+        assertEquals(40, pool.freeBytes(), "the bound still lets buffers in");
+    }
+
+    @Test
     void aNegativeBoundIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new ArrayPool(-1));
     }
