@@ -12,18 +12,20 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import java.util.*;
 
 /**
- * Frees the intermediates of a gradient call as soon as their last consumer has run. SameDiff M2.1 builds its gradient
- * function with array release switched off, so a gradient call keeps every activation and every gradient alive until
- * it returns: 1.5 GB for the MNIST generator step at batch 128, where PyTorch keeps a fraction. This listener counts,
- * per value, the ops of the gradient function that read it; when the last one has executed, the value's buffer goes to
- * the shared {@link ArrayPool}, where later ops of the same call reuse it.
+ * Frees the intermediates of a graph call as soon as their last consumer has run. SameDiff M2.1 keeps every value of a
+ * call alive until it returns: it builds gradient functions with array release switched off (1.5 GB for the MNIST
+ * generator step at batch 128, where PyTorch keeps a fraction), and its forward calls hold every activation too. This
+ * listener counts, per value, the ops of the graph it watches that read it; when the last one has executed, the value's
+ * buffer goes to the shared {@link ArrayPool}, where later ops of the same call reuse it. A value read by an op the call
+ * does not run (another output's branch) is simply kept to the end.
  * <p>
  * Safe by construction: a buffer is released only when every value sharing it (views, aliases) is dead, never when it
- * belongs to a variable, constant or fed array, and never for a requested output. Attached once per gradient function
- * and active only inside {@link GraphCalls#gradientsAndOutputs}.
+ * belongs to a variable, constant or fed array, and never for a requested output. One is attached per watched graph
+ * (a graph's gradient function, or the graph itself for forward calls) and active only inside {@link GraphCalls}' calls.
  */
-final class GradientCallRelease extends BaseListener {
+final class CallRelease extends BaseListener {
 
+    private final SameDiff watched;
     private final Map<String, Integer> consumers = new HashMap<>();
     private final ArrayPool pool;
 
@@ -37,13 +39,18 @@ final class GradientCallRelease extends BaseListener {
     private final Map<Long, INDArray> rootArray = new HashMap<>();
     private long releasedBytes;
 
-    GradientCallRelease(SameDiff gradFunction, ArrayPool pool) {
+    /** Watches the calls that run {@code graph}'s ops (a gradient function, or a graph's forward calls). */
+    CallRelease(SameDiff graph, ArrayPool pool) {
+        this.watched = graph;
         this.pool = pool;
-        for (SameDiffOp op : gradFunction.getOps().values()) {
+        for (SameDiffOp op : graph.getOps().values()) {
             List<String> in = op.getInputsToOp();
             if (in != null) for (String name : in) consumers.merge(name, 1, Integer::sum);
         }
     }
+
+    /** Whether this listener watches {@code graph}. */
+    boolean watches(SameDiff graph) { return watched == graph; }
 
     /**
      * Starts tracking a call that must keep {@code pinnedNames} and never free the buffers of {@code fed} or of the

@@ -36,7 +36,7 @@ public final class GraphCalls {
         if (sd.getFunction("grad") == null) createGradFunctionQuietly(sd);
         SameDiff gradFn = sd.getFunction("grad");
         InferenceSession session = cachedSession(gradFn);
-        GradientCallRelease release = releaseInGradientCalls ? releaseListener(sd, gradFn) : null;
+        CallRelease release = releaseInCalls ? releaseListener(sd, gradFn) : null;
         if (release != null) {
             Set<String> pinned = new HashSet<>(outputs);
             for (String name : gradientsOf) {
@@ -62,27 +62,30 @@ public final class GraphCalls {
     }
 
     /**
-     * Whether gradient calls free each intermediate after its last use ({@link GradientCallRelease}); system property
-     * {@code featurealign.releaseInGradientCalls} (default true). Off, a call keeps all its values to the end, as
-     * SameDiff M2.1 does by itself.
+     * Whether calls free each intermediate after its last use ({@link CallRelease}); system property
+     * {@code featurealign.releaseInCalls} (default true). Off, a call keeps all its values to the end, as SameDiff M2.1
+     * does by itself.
      */
-    private static boolean releaseInGradientCalls =
-            Boolean.parseBoolean(System.getProperty("featurealign.releaseInGradientCalls", "true"));
+    private static boolean releaseInCalls =
+            Boolean.parseBoolean(System.getProperty("featurealign.releaseInCalls", "true"));
 
-    /** Turns {@link GradientCallRelease} on or off for later gradient calls (tests, benchmarks). */
-    public static synchronized void setReleaseInGradientCalls(boolean on) { releaseInGradientCalls = on; }
+    /** Turns {@link CallRelease} on or off for later gradient and forward calls (tests, benchmarks). */
+    public static synchronized void setReleaseInCalls(boolean on) { releaseInCalls = on; }
 
     private static long releasedInLastCall;
 
-    /** Bytes freed before the end of the last gradient call by {@link GradientCallRelease} (for tests, benchmarks). */
-    public static synchronized long releasedInLastGradientCall() { return releasedInLastCall; }
+    /** Bytes freed before the end of the last call by {@link CallRelease} (for tests, benchmarks). */
+    public static synchronized long releasedInLastCall() { return releasedInLastCall; }
 
-    /** The release listener of {@code sd}'s gradient function; SameDiff runs a gradient call with {@code sd}'s listeners. */
-    private static GradientCallRelease releaseListener(SameDiff sd, SameDiff gradFn) {
+    /**
+     * The release listener of {@code sd} that watches {@code watched} (its gradient function, or {@code sd} itself for
+     * forward calls); SameDiff runs a gradient call with {@code sd}'s listeners.
+     */
+    private static CallRelease releaseListener(SameDiff sd, SameDiff watched) {
         if (sd.getListeners() != null) {
-            for (var l : sd.getListeners()) if (l instanceof GradientCallRelease r) return r;
+            for (var l : sd.getListeners()) if (l instanceof CallRelease r && r.watches(watched)) return r;
         }
-        GradientCallRelease r = new GradientCallRelease(gradFn, POOL);
+        CallRelease r = new CallRelease(watched, POOL);
         sd.addListeners(r);
         return r;
     }
@@ -101,14 +104,17 @@ public final class GraphCalls {
         }
     }
 
-    /** {@code sd.output} (forward only), then {@link #releaseSessionArrays}; the caller owns the returned arrays. */
+    /** {@code sd.output} (forward only; intermediates freed after their last use), then {@link #releaseSessionArrays}; the caller owns the returned arrays. */
     public static synchronized Map<String, INDArray> outputs(SameDiff sd, Map<String, INDArray> feed, String... outputs) {
         InferenceSession session = cachedSession(sd);
+        CallRelease release = releaseInCalls ? releaseListener(sd, sd) : null;
+        if (release != null) release.begin(List.of(outputs), new SameDiff[]{sd}, feed.values());
         Map<String, INDArray> out = null;
         try {
             out = sd.output(feed, outputs);
             return out;
         } finally {
+            if (release != null) releasedInLastCall = release.end();
             List<INDArray> keep = new ArrayList<>(feed.values());
             if (out != null) keep.addAll(out.values());
             releaseSessionArrays(session, keep, sd);
@@ -117,9 +123,12 @@ public final class GraphCalls {
 
     /**
      * Upper bound of the free buffers kept for reuse by every graph's session, in bytes: system property
-     * {@code featurealign.arrayPoolMB} (0 turns reuse off: every released array is closed at once).
+     * {@code featurealign.arrayPoolMB}, default 768 (0 turns reuse off: every released array is closed at once). The
+     * MNIST FA-VAE-GAN iteration's buffers fit in 768 MB (39 fresh allocations per iteration, 1.5 s) but not in 512 MB
+     * (203, 2.0 s: each fresh buffer is zero-filled and page-faulted in); an encoder-only step needs far less, so the
+     * bound does not raise the peak of FA-VAE training.
      */
-    public static final long ARRAY_POOL_BYTES = Long.getLong("featurealign.arrayPoolMB", 512L) << 20;
+    public static final long ARRAY_POOL_BYTES = Long.getLong("featurealign.arrayPoolMB", 768L) << 20;
 
     /**
      * One bounded pool of released buffers for all sessions of all graphs ({@link ArrayPool}). Without reuse, every op

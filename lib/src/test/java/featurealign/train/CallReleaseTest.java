@@ -12,15 +12,16 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Freeing intermediates during gradient calls, and reusing released buffers from the shared pool, must not change a
- * single bit of training: identical models trained with the release or the reuse off and on end equal to the last bit
- * (a reused buffer holds the last call's values, so an op that relied on a zero-filled output would show here).
+ * Freeing intermediates during gradient and forward calls, and reusing released buffers from the shared pool, must not
+ * change a single bit: identical models trained with the release or the reuse off and on end equal to the last bit, and
+ * so do their samples (a reused buffer holds the last call's values, so an op that relied on a zero-filled output would
+ * show here).
  */
-class GradientCallReleaseTest {
+class CallReleaseTest {
 
     @AfterEach
     void restoreDefault() {
-        GraphCalls.setReleaseInGradientCalls(true);
+        GraphCalls.setReleaseInCalls(true);
         GraphCalls.setArrayPoolBytes(GraphCalls.ARRAY_POOL_BYTES);
     }
 
@@ -29,8 +30,24 @@ class GradientCallReleaseTest {
         RunConfig config = TinyRuns.tinyConfig(4, 0);
         Map<String, INDArray> kept = train(config, false);
         Map<String, INDArray> freed = train(config, true);
-        assertTrue(GraphCalls.releasedInLastGradientCall() > 0, "the release ran and freed something");
+        assertTrue(GraphCalls.releasedInLastCall() > 0, "the release ran and freed something");
         assertBitEqual(kept, freed, "the release on");
+    }
+
+    @Test
+    void samplesAreBitForBitTheSameWithAndWithoutReleaseInForwardCalls() {
+        RunConfig config = TinyRuns.tinyConfig(4, 0);
+        GraphCalls.setReleaseInCalls(true);
+        FaModel model = new FaModel(config);
+        INDArray labels = Inspection.cyclingLabels(6, 3, DataType.FLOAT);
+        GraphCalls.setReleaseInCalls(false);
+        INDArray kept = model.refine(model.sample(6, labels, new Noise(5)), labels);
+        GraphCalls.setReleaseInCalls(true);
+        INDArray xhat = model.sample(6, labels, new Noise(5));
+        assertTrue(GraphCalls.releasedInLastCall() > 0, "the release ran in the alignment's forward call");
+        INDArray freed = model.refine(xhat, labels);
+        assertTrue(GraphCalls.releasedInLastCall() > 0, "the release ran in the generator's forward call");
+        assertArrayEquals(kept.data().asDouble(), freed.data().asDouble(), 0.0, "samples differ with the release on");
     }
 
     @Test
@@ -54,7 +71,7 @@ class GradientCallReleaseTest {
     }
 
     private static Map<String, INDArray> train(RunConfig config, boolean release) {
-        GraphCalls.setReleaseInGradientCalls(release);
+        GraphCalls.setReleaseInCalls(release);
         FaModel model = new FaModel(config);
         Noise noise = new Noise(11);
         INDArray x = TinyRuns.squares(8, 3).toFloatNCHW();
