@@ -29,16 +29,27 @@ public final class Init {
         // straight into the working precision with a ziggurat sampler (Java 17's SplittableRandom; java.util.Random's
         // polar method took 0.3 s for the 4096×3136 layer's 12.8M values), seeded from rng.
         java.util.SplittableRandom gauss = new java.util.SplittableRandom(rng.nextLong());
-        // Copied straight into the native buffer (Nd4j.create(float[], shape, 'f') took 0.15 s for this one copy).
+        // Copied straight into the native buffer (Nd4j.create(float[], shape, 'f') took 0.15 s for this one copy), a
+        // chunk at a time: a whole-matrix Java array (51 MB for the 4096×3136 layer) swelled the heap at start-up.
         INDArray a = Nd4j.createUninitialized(precision, new long[]{m, n}, 'f');
+        long total = (long) m * n;
+        int chunk = (int) Math.min(total, 1 << 20);
         if (precision == DataType.FLOAT) {
-            float[] g = new float[m * n];
-            for (int i = 0; i < g.length; i++) g[i] = (float) gauss.nextGaussian();
-            ((FloatPointer) a.data().addressPointer()).put(g, 0, g.length);
+            float[] g = new float[chunk];
+            FloatPointer dst = new FloatPointer(a.data().addressPointer());
+            for (long start = 0; start < total; start += chunk) {
+                int len = (int) Math.min(chunk, total - start);
+                for (int i = 0; i < len; i++) g[i] = (float) gauss.nextGaussian();
+                dst.position(start).put(g, 0, len);
+            }
         } else {
-            double[] g = new double[m * n];
-            for (int i = 0; i < g.length; i++) g[i] = gauss.nextGaussian();
-            ((DoublePointer) a.data().addressPointer()).put(g, 0, g.length);
+            double[] g = new double[chunk];
+            DoublePointer dst = new DoublePointer(a.data().addressPointer());
+            for (long start = 0; start < total; start += chunk) {
+                int len = (int) Math.min(chunk, total - start);
+                for (int i = 0; i < len; i++) g[i] = gauss.nextGaussian();
+                dst.position(start).put(g, 0, len);
+            }
         }
         // LAPACK's geqrf then orgqr, called directly: the same two routines (and arguments) as ND4J's lapack().geqrf,
         // so the same Q to the last bit, without its copy of R, which zeroes R's lower triangle one row view at a time
