@@ -160,6 +160,7 @@ public final class FaTrainer {
             }
         }
         GraphCalls.releaseFreeBuffers();
+        System.gc(); // and the last steps' garbage: checkpoints, figures and evaluation follow
         if (checkpointFile != null && moreSteps > 0) saveCheckpoint(checkpointFile);
     }
 
