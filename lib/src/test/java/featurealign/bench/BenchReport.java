@@ -13,8 +13,9 @@ import java.util.regex.Pattern;
 
 /**
  * Summarises {@code bench/compare}'s JSON lines (one per process: impl, step, times_ms, peak_rss_mb): per step type
- * and implementation the median over all timed iterations of all rounds, the kit/PyTorch ratio and the largest peak
- * RSS; prints a table and writes {@code steps.csv} and {@code steps.png} into the output folder.
+ * and implementation the median over all timed iterations of all rounds, the kit/PyTorch ratio, the largest peak RSS
+ * and the kit's first-step overhead (median and largest over its processes); prints a table and writes
+ * {@code steps.csv} and {@code steps.png} into the output folder.
  */
 public final class BenchReport {
 
@@ -24,7 +25,8 @@ public final class BenchReport {
                 times = Pattern.compile("\"times_ms\"\\s*:\\s*\\[([^\\]]*)\\]"), rss = Pattern.compile("\"peak_rss_mb\"\\s*:\\s*([0-9.]+)"),
                 first = Pattern.compile("\"first_step_overhead_ms\"\\s*:\\s*([0-9.]+)");
         Map<String, List<Double>> all = new TreeMap<>();
-        Map<String, Double> peak = new TreeMap<>(), overhead = new TreeMap<>();
+        Map<String, Double> peak = new TreeMap<>();
+        Map<String, List<Double>> overhead = new TreeMap<>();
         Map<String, Integer> processes = new TreeMap<>();
         for (String line : Files.readAllLines(raw)) {
             Matcher i = impl.matcher(line), s = step.matcher(line), t = times.matcher(line), r = rss.matcher(line);
@@ -34,9 +36,9 @@ public final class BenchReport {
             peak.merge(key, Double.parseDouble(r.group(1)), Math::max);
             processes.merge(key, 1, Integer::sum);
             Matcher f = first.matcher(line);
-            if (f.find()) overhead.merge(key, Double.parseDouble(f.group(1)), Math::max);
+            if (f.find()) overhead.computeIfAbsent(key, k -> new ArrayList<>()).add(Double.parseDouble(f.group(1)));
         }
-        StringBuilder csv = new StringBuilder("step,impl,processes,iterations,median_ms,min_ms,peak_rss_mb,first_step_overhead_ms\n");
+        StringBuilder csv = new StringBuilder("step,impl,processes,iterations,median_ms,min_ms,peak_rss_mb,first_step_overhead_median_ms,first_step_overhead_max_ms\n");
         Set<String> steps = new TreeSet<>();
         for (String k : all.keySet()) steps.add(k.split("\\|")[0]);
         System.out.printf("%-12s %10s %10s %8s %12s%n", "step", "kit ms", "torch ms", "ratio", "RSS kit/torch MB");
@@ -48,9 +50,11 @@ public final class BenchReport {
             for (String im : List.of("kit", "pytorch")) {
                 List<Double> v = all.get(st + "|" + im);
                 if (v == null) continue;
-                csv.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.1f,%.1f,%.0f,%s%n", st, im, processes.get(st + "|" + im), v.size(),
+                List<Double> o = overhead.get(st + "|" + im);
+                csv.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%.1f,%.1f,%.0f,%s,%s%n", st, im, processes.get(st + "|" + im), v.size(),
                         median(v), Collections.min(v), peak.get(st + "|" + im),
-                        overhead.containsKey(st + "|" + im) ? String.format(Locale.ROOT, "%.0f", overhead.get(st + "|" + im)) : ""));
+                        o == null ? "" : String.format(Locale.ROOT, "%.0f", median(o)),
+                        o == null ? "" : String.format(Locale.ROOT, "%.0f", Collections.max(o))));
             }
             System.out.printf(Locale.ROOT, "%-12s %10.1f %10.1f %8.2f %6.0f/%-6.0f%n", st, k, p, k / p,
                     peak.getOrDefault(st + "|kit", Double.NaN), peak.getOrDefault(st + "|pytorch", Double.NaN));
