@@ -26,7 +26,6 @@ import java.util.*;
 final class CallRelease extends BaseListener {
 
     private final SameDiff watched;
-    private final Map<String, Integer> consumers = new HashMap<>();
     private final ArrayPool pool;
 
     // State of the call in progress (null between calls).
@@ -43,10 +42,6 @@ final class CallRelease extends BaseListener {
     CallRelease(SameDiff graph, ArrayPool pool) {
         this.watched = graph;
         this.pool = pool;
-        for (SameDiffOp op : graph.getOps().values()) {
-            List<String> in = op.getInputsToOp();
-            if (in != null) for (String name : in) consumers.merge(name, 1, Integer::sum);
-        }
     }
 
     /** Whether this listener watches {@code graph}. */
@@ -57,7 +52,12 @@ final class CallRelease extends BaseListener {
      * graphs' variables and constants.
      */
     void begin(Collection<String> pinnedNames, SameDiff[] graphs, Collection<INDArray> fed) {
-        remaining = new HashMap<>(consumers);
+        // Counted per call, from the graph as it is now: an op added since the last call must count as a reader.
+        remaining = new HashMap<>();
+        for (SameDiffOp op : watched.getOps().values()) {
+            List<String> in = op.getInputsToOp();
+            if (in != null) for (String name : in) remaining.merge(name, 1, Integer::sum);
+        }
         pinned = new HashSet<>(pinnedNames);
         protectedRoots = GraphCalls.protectedRoots(fed, graphs);
         releasedBytes = 0;

@@ -34,21 +34,16 @@ public final class Init {
         INDArray a = Nd4j.createUninitialized(precision, new long[]{m, n}, 'f');
         long total = (long) m * n;
         int chunk = (int) Math.min(total, 1 << 20);
-        if (precision == DataType.FLOAT) {
-            float[] g = new float[chunk];
-            FloatPointer dst = new FloatPointer(a.data().addressPointer());
-            for (long start = 0; start < total; start += chunk) {
-                int len = (int) Math.min(chunk, total - start);
-                for (int i = 0; i < len; i++) g[i] = (float) gauss.nextGaussian();
-                dst.position(start).put(g, 0, len);
-            }
-        } else {
-            double[] g = new double[chunk];
-            DoublePointer dst = new DoublePointer(a.data().addressPointer());
-            for (long start = 0; start < total; start += chunk) {
-                int len = (int) Math.min(chunk, total - start);
-                for (int i = 0; i < len; i++) g[i] = gauss.nextGaussian();
-                dst.position(start).put(g, 0, len);
+        double[] g = new double[chunk];
+        float[] f = precision == DataType.FLOAT ? new float[chunk] : null;
+        for (long start = 0; start < total; start += chunk) {
+            int len = (int) Math.min(chunk, total - start);
+            for (int i = 0; i < len; i++) g[i] = gauss.nextGaussian();
+            if (f == null) {
+                new DoublePointer(a.data().addressPointer()).position(start).put(g, 0, len);
+            } else {
+                for (int i = 0; i < len; i++) f[i] = (float) g[i];
+                new FloatPointer(a.data().addressPointer()).position(start).put(f, 0, len);
             }
         }
         // LAPACK's geqrf then orgqr, called directly: the same two routines (and arguments) as ND4J's lapack().geqrf,
