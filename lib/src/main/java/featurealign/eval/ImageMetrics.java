@@ -125,6 +125,22 @@ public final class ImageMetrics {
         return new Summary(mse.length, meanMse, psnrFromMse(meanMse), meanPsnr, meanSsim(images, references));
     }
 
+    /**
+     * How much images differ from each other: the mean over pixels of their standard deviation across the set
+     * (population form), in pixel units; 0 when every image is the same (a collapsed sampler, or one that always
+     * draws the mean image). Compare it with the value of real images of the same data set.
+     *
+     * @param images {@code [N,C,H,W]}, N ≥ 2
+     */
+    public static double spread(INDArray images) {
+        if (images.rank() != 4 || images.size(0) < 2) {
+            throw new IllegalArgumentException("spread needs [N,C,H,W] images with N >= 2, got " + Arrays.toString(images.shape()));
+        }
+        try (INDArray d = images.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE); INDArray std = d.std(false, 0)) {
+            return std.meanNumber().doubleValue();
+        }
+    }
+
     // ---- SSIM of one channel -------------------------------------------------------------------------------
 
     /** Mean SSIM map of one H×W plane starting at {@code offset}, over the window centres 5 pixels from the border. */

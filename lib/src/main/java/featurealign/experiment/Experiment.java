@@ -37,13 +37,14 @@ import java.util.Map;
 public final class Experiment {
 
     /** Seeds of the figures' noise streams, offset from the run seed so figures do not depend on cell order. */
-    private static final long RECONSTRUCTION_SEED = 101, SAMPLE_SEED = 202, ROWS_SEED = 303, INTERPOLATION_SEED = 404;
+    private static final long ROWS_SEED = 303, INTERPOLATION_SEED = 404;
 
     private final RunConfig config;
     private final Path outputDir;
     private final ImageSet trainSet, testSet;
     private final FaTrainer trainer;
     private final Map<String, BufferedImage> figures = new LinkedHashMap<>();
+    private HeldOutEvaluation heldOut;
 
     private Experiment(RunConfig config, Path outputDir, ImageSet trainSet, ImageSet testSet, FaTrainer trainer) {
         this.config = config;
@@ -129,7 +130,7 @@ public final class Experiment {
     private static boolean sameRun(RunConfig a, RunConfig b) {
         var pa = a.toProperties();
         var pb = b.toProperties();
-        for (String k : List.of("steps", "checkpointEvery", "gcEvery", "evalImages", "sampleImages", "profile")) {
+        for (String k : List.of("steps", "checkpointEvery", "gcEvery", "evalImages", "sampleImages", "evalEvery", "profile")) {
             pa.remove(k);
             pb.remove(k);
         }
@@ -156,18 +157,31 @@ public final class Experiment {
                 testSet.size(), trainer.step());
     }
 
-    /** Trains the steps still missing, printing about {@code lines} progress lines, then saves the history. */
+    /**
+     * Trains the steps still missing, printing about {@code lines} progress lines and every held-out evaluation (every
+     * {@code evalEvery} steps; the judge is loaded, or trained and cached, first), then saves the history.
+     */
     public void train(PrintStream out, int lines) throws IOException {
-        trainer.onProgress(Progress.evenly(out, config.steps(), lines));
+        train(out, Progress.evenly(out, config.steps(), lines));
+    }
+
+    /** Trains the steps still missing with a custom progress listener; judge messages go to {@code log}. */
+    public void train(PrintStream log, Progress.Listener listener) throws IOException {
+        if (config.evalEvery() > 0 && !trainer.evaluates() && trainer.step() < config.steps()) {
+            trainer.evaluateWith(heldOut(log));
+        }
+        trainer.onProgress(listener);
         trainer.train();
         trainer.history().saveCsv(outputDir.resolve("history.csv"));
     }
 
-    /** Trains the steps still missing with a custom progress listener. */
-    public void train(Progress.Listener listener) throws IOException {
-        trainer.onProgress(listener);
-        trainer.train();
-        trainer.history().saveCsv(outputDir.resolve("history.csv"));
+    /** The held-out evaluation of this run (with the data set's judge when it is labelled and conditioned). */
+    public HeldOutEvaluation heldOut(PrintStream log) throws IOException {
+        if (heldOut == null) {
+            boolean judged = testSet.hasLabels() && config.architecture().conditioning() > 0;
+            heldOut = new HeldOutEvaluation(config, testSet, judged ? judge(log) : null);
+        }
+        return heldOut;
     }
 
     // ------------------------------------------------------------------ figures
@@ -196,6 +210,38 @@ public final class Experiment {
     }
 
     /**
+     * Held-out quality against training time, from the evaluations in the history (every {@code evalEvery} steps):
+     * reconstruction PSNR, and the judge's accuracy on reconstructions and samples (labelled data) or the spread of
+     * the samples against real images' (unlabelled data).
+     */
+    public BufferedImage qualityChart() throws IOException {
+        Table e = trainer.history().evaluationsWithTime();
+        if (e.rowCount() == 0) {
+            throw new IllegalStateException("no held-out evaluations in the history: set evalEvery > 0 and train");
+        }
+        List<BufferedImage> parts = new ArrayList<>();
+        String x = History.TRAINING_MINUTES;
+        parts.add(Charts.toImage(Charts.lossChart(e, Charts.LossChartOptions.defaults()
+                .withTitle("Held-out reconstruction PSNR (" + trainer.history().evaluations().rowCount() + " evaluations)")
+                .withXLabel("training minutes").withYLabel("dB").withSize(800, 300), x, History.TEST_PSNR)));
+        List<String> shares = new ArrayList<>();
+        for (String c : List.of(History.TEST_JUDGE_RECONSTRUCTIONS, History.TEST_JUDGE_FA, History.TEST_JUDGE_GAN,
+                History.TEST_SPREAD_FA, History.TEST_SPREAD_GAN)) {
+            if (e.doubleColumn(c).countMissing() < e.rowCount()) shares.add(c);
+        }
+        boolean judged = shares.contains(History.TEST_JUDGE_FA);
+        if (judged) shares.removeIf(c -> c.startsWith("test_spread"));
+        if (!shares.isEmpty()) {
+            parts.add(Charts.toImage(Charts.lossChart(e, Charts.LossChartOptions.defaults()
+                    .withTitle(judged ? "Judge accuracy (fraction classified as the true or requested class)"
+                            : "Sample spread (per-pixel std over samples / that of real images)")
+                    .withXLabel("training minutes").withYLabel(judged ? "fraction" : "ratio").withSize(800, 300),
+                    x, shares.toArray(String[]::new))));
+        }
+        return keep("quality", stack(parts));
+    }
+
+    /**
      * Test images (odd rows) above their FA reconstructions (even rows): posterior z = μ + σ·ε, true conditioning,
      * one alignment pass from r0 = 0, sigmoid — no decoder.
      */
@@ -203,7 +249,7 @@ public final class Experiment {
         int[] idx = range(Math.min(n, testSet.size()));
         INDArray x = testSet.toNCHW(idx, config.dataType());
         INDArray cond = Conditioning.of(config.architecture(), testSet, idx, config.dataType());
-        INDArray rec = model().reconstruct(x, cond, new Noise(config.seed() + RECONSTRUCTION_SEED));
+        INDArray rec = model().reconstruct(x, cond, new Noise(config.seed() + HeldOutEvaluation.RECONSTRUCTION_SEED));
         return keep("reconstructions", ImageGrid.sideBySide(x, rec, columns(n), ImageGrid.DEFAULT_PADDING, scale()));
     }
 
@@ -221,11 +267,7 @@ public final class Experiment {
 
     /** {@code n} samples from one seeded stream, labels cycling over the classes (same for both sample figures). */
     public Inspection.Images sampleImages(int n) {
-        Noise noise = new Noise(config.seed() + SAMPLE_SEED);
-        int k = config.architecture().conditioning();
-        INDArray cond = k > 0 ? Inspection.cyclingLabels(n, k, config.dataType()) : null;
-        INDArray fa = model().sample(n, cond, noise);
-        return new Inspection.Images(fa, model().hasGan() ? model().refine(fa, cond) : null);
+        return HeldOutEvaluation.samples(model(), n);
     }
 
     /** One row per class ({@code perClass} samples each): FA-only on the left block, GAN-refined on the right. */
@@ -271,11 +313,11 @@ public final class Experiment {
     public MetricsTable metrics(PrintStream log) throws IOException {
         MetricsTable t = new MetricsTable(config.dataset() + " · profile " + config.profile() + " · step " + trainer.step());
         var dt = config.dataType();
-        int n = Math.min(config.evalImages(), testSet.size());
-        int[] idx = range(n);
-        INDArray x = testSet.toNCHW(idx, dt);
-        INDArray cond = Conditioning.of(config.architecture(), testSet, idx, dt);
-        INDArray rec = model().reconstruct(x, cond, new Noise(config.seed() + RECONSTRUCTION_SEED));
+        HeldOutEvaluation h = heldOut(log);
+        int n = h.imageCount();
+        INDArray x = h.images();
+        INDArray cond = h.condition();
+        INDArray rec = h.reconstructions(model(), x, cond);
         ImageMetrics.Summary s = ImageMetrics.summarize(rec, x);
         String recNote = "first " + n + " test images, z = μ + σ·ε, true " + (cond == null ? "(no) conditioning" : "labels");
         t.add("reconstruction MSE", s.meanMse(), "per pixel", recNote);
@@ -283,7 +325,17 @@ public final class Experiment {
         t.add("reconstruction SSIM", s.meanSsim(), "", "Gaussian window 11, σ 1.5; " + recNote);
         INDArray recMean = model().reconstruct(x, cond, null);
         t.add("reconstruction MSE, z = μ", ImageMetrics.meanMse(recMean, x), "per pixel", "first " + n + " test images, deterministic latent");
-        if (testSet.hasLabels() && config.architecture().conditioning() > 0) {
+        int m = h.sampleCount();
+        Inspection.Images smp = sampleImages(m);
+        int k = config.architecture().conditioning();
+        String sNote = m + " prior samples" + (k > 0 ? ", labels cycling 0–" + (k - 1) : "");
+        String spreadNote = "per-pixel std over " + sNote + ", over that of " + m + " test images ("
+                + String.format(java.util.Locale.ROOT, "%.4f", h.realSpread()) + "); 0 = all alike, 1 = as varied as real images";
+        t.add("sample spread, FA samples", ImageMetrics.spread(smp.featureAlignment()) / h.realSpread(), "ratio", spreadNote);
+        if (smp.refined() != null) {
+            t.add("sample spread, GAN samples", ImageMetrics.spread(smp.refined()) / h.realSpread(), "ratio", spreadNote);
+        }
+        if (testSet.hasLabels() && k > 0) {
             Judge judge = judge(log);
             SampleQuality q = new SampleQuality(judge);
             int[] testLabels = Judge.labelsOf(testSet);
@@ -293,10 +345,7 @@ public final class Experiment {
             }
             t.add("judge accuracy, reconstructions", q.accuracy(rec, java.util.Arrays.copyOf(testLabels, n)), "fraction",
                     "w.r.t. the true labels; " + recNote);
-            int k = config.architecture().conditioning();
-            int m = Math.min(config.sampleImages(), testSet.size() / 2);
-            Inspection.Images smp = sampleImages(m);
-            int[] requested = Inspection.cyclingLabelIds(m, k);
+            int[] requested = HeldOutEvaluation.sampleLabels(config, m);
             // Two disjoint random real sets: MNIST's test set is ordered (its halves differ a lot in judge space).
             int[] perm = ImageSet.sampleIndices(testSet.size(), 2 * m, config.seed() + 505);
             java.util.List<Integer> shuffled = new java.util.ArrayList<>();
@@ -305,7 +354,6 @@ public final class Experiment {
             int[] a = shuffled.subList(0, m).stream().mapToInt(Integer::intValue).toArray();
             int[] b = shuffled.subList(m, 2 * m).stream().mapToInt(Integer::intValue).toArray();
             INDArray realA = testSet.toNCHW(a, dt), realB = testSet.toNCHW(b, dt);
-            String sNote = m + " prior samples, labels cycling 0–" + (k - 1);
             t.add("judge accuracy, FA samples", q.accuracy(smp.featureAlignment(), requested), "fraction", "w.r.t. the requested labels; " + sNote);
             t.addFrechet("Fréchet distance, FA samples", q.compare(smp.featureAlignment(), realA, realB), "vs random test images");
             if (smp.refined() != null) {

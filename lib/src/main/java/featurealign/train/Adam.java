@@ -17,7 +17,8 @@ import java.util.Map;
  */
 public final class Adam {
 
-    private final double learningRate, beta1, beta2, epsilon;
+    private final double beta1, beta2, epsilon;
+    private double learningRate;
     private final Map<String, INDArray> firstMoment = new LinkedHashMap<>();
     private final Map<String, INDArray> secondMoment = new LinkedHashMap<>();
     private long step;
@@ -43,6 +44,12 @@ public final class Adam {
     public long step() { return step; }
 
     public double learningRate() { return learningRate; }
+
+    /** Sets the step size of the following updates (for a schedule; the moments are kept). */
+    public void setLearningRate(double rate) {
+        if (!(rate >= 0) || Double.isInfinite(rate)) throw new IllegalArgumentException("Adam: learning rate must be >= 0, got " + rate);
+        this.learningRate = rate;
+    }
 
     public double beta1() { return beta1; }
 

@@ -204,6 +204,7 @@ public final class FaModel {
         List<INDArray> owned = new ArrayList<>(Arrays.asList(x, eps, beta, r0));
         try {
             FaVaeEncoderStep.Result enc;
+            encoderAdam.setLearningRate(config.encoderLearningRateAt(step - 1));
             try {
                 enc = encoderStep.run(x, condition, eps, beta, r0, encoderAdam);
             } catch (TrainingDivergedException e) {

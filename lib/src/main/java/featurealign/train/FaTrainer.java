@@ -26,6 +26,18 @@ public final class FaTrainer {
     private long step;
     private Path checkpointFile;
     private final List<Progress.Listener> listeners = new ArrayList<>();
+    private Evaluator evaluator;
+
+    /**
+     * A held-out evaluation of the model after a training step: values keyed by {@link History#HELD_OUT} columns
+     * (absent or NaN when they do not apply). It must not draw from the run's {@link Noise}, so that training is the
+     * same with and without evaluations.
+     */
+    @FunctionalInterface
+    public interface Evaluator {
+        /** @param step steps completed (1-based) */
+        Map<String, Double> evaluate(FaModel model, long step);
+    }
 
     /**
      * A new run on {@code data} (the first {@code config.trainLimit()} images if set). Labelled data conditions the
@@ -103,6 +115,27 @@ public final class FaTrainer {
         return this;
     }
 
+    /**
+     * Evaluates with {@code e} every {@code config.evalEvery()} steps and after the run's last step, into the history
+     * (training seconds exclude it).
+     */
+    public FaTrainer evaluateWith(Evaluator e) {
+        this.evaluator = Objects.requireNonNull(e);
+        return this;
+    }
+
+    /** Whether an evaluator is set. */
+    public boolean evaluates() { return evaluator != null; }
+
+    /** Evaluates now (after step {@link #step()}) and records it in the history; returns the values. */
+    public Map<String, Double> evaluateNow() {
+        if (evaluator == null) throw new IllegalStateException("no evaluator: call evaluateWith first");
+        if (step == 0) throw new IllegalStateException("no training step yet: the history has no row to record into");
+        Map<String, Double> values = evaluator.evaluate(model, step);
+        history.addEvaluation(step, values);
+        return values;
+    }
+
     public FaTrainer onProgress(Progress.Listener listener) {
         listeners.add(Objects.requireNonNull(listener));
         return this;
@@ -133,27 +166,35 @@ public final class FaTrainer {
      * checkpoint on disk stays as it was.
      */
     public void train(long moreSteps) throws IOException {
-        long target = step + moreSteps, sessionStart = System.nanoTime(), sessionSteps = 0;
+        // The rate and ETA count the steps with their batch preparation and collections, not the evaluations.
+        long target = step + moreSteps, trainingNanos = 0, sessionSteps = 0;
         while (step < target) {
             int perEpoch = batches.batchesPerEpoch();
             int epoch = Math.toIntExact(step / perEpoch);
+            long t0 = System.nanoTime();
             int[] idx = batches.epoch(epoch).get((int) (step % perEpoch));
             GraphCalls.beginBatch(idx.length);
             INDArray x = data.toNCHW(idx, config.dataType());
             INDArray cond = Conditioning.of(config.architecture(), data, idx, config.dataType());
-            long t0 = System.nanoTime();
+            long s0 = System.nanoTime();
             boolean gan = config.ganActiveAt(step);
             FaModel.StepLosses losses = model.trainStep(x, cond, gan, noise, step + 1);
-            double seconds = (System.nanoTime() - t0) / 1e9;
+            double seconds = (System.nanoTime() - s0) / 1e9;
             step++;
             sessionSteps++;
             history.add(step, epoch, losses, seconds);
             x.close();
             if (cond != null) cond.close();
             if (config.gcEvery() > 0 && step % config.gcEvery() == 0) System.gc(); // frees ND4J's off-heap buffers
-            double rate = sessionSteps / ((System.nanoTime() - sessionStart) / 1e9);
+            trainingNanos += System.nanoTime() - t0;
+            Map<String, Double> evaluation = Map.of();
+            if (evaluator != null && config.evalEvery() > 0 && (step % config.evalEvery() == 0 || step == config.steps())) {
+                evaluation = evaluateNow();
+            }
+            double rate = sessionSteps / (trainingNanos / 1e9);
             long total = Math.max(target, config.steps());
-            Progress.Report report = new Progress.Report(step, total, epoch, losses, rate, (total - step) / rate, gan);
+            Progress.Report report = new Progress.Report(step, total, epoch, losses, rate, (total - step) / rate, gan,
+                    evaluation);
             for (Progress.Listener l : listeners) l.onStep(report);
             if (checkpointFile != null && config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) {
                 saveCheckpoint(checkpointFile);

@@ -25,6 +25,8 @@ import java.util.*;
  * @param gan              whether the generator and discriminator are trained at all
  * @param alignment        T, η, r0, latent probe, squash of feature alignment
  * @param learningRate     Adam learning rate of encoder, generator and discriminator (1e-4)
+ * @param learningRateSchedule CONSTANT (the reference) or COSINE: the encoder's rate decays from {@code learningRate}
+ *                         to 0 over {@code steps} as ½(1 + cos(π·t/steps)) (a named departure; G and D keep theirs)
  * @param beta1            Adam β1 (0.5)
  * @param beta2            Adam β2 (0.999)
  * @param perceptualWeight P, the weight of the generator's perceptual term (the reference: 0)
@@ -36,13 +38,18 @@ import java.util.*;
  * @param checkpointEvery  steps between checkpoints (0 = only at the end)
  * @param gcEvery          steps between explicit garbage collections, which free ND4J's off-heap buffers (0 = never)
  * @param evalImages       test images used by the metrics
+ * @param evalEvery        steps between held-out evaluations logged in the history (0 = none); the last step of the
+ *                         run is always evaluated when this is set
  * @param sampleImages     generated images used by the metrics
  */
 public record RunConfig(String dataset, String profile, Architecture architecture, int batchSize, int steps,
-                        int ganStartStep, boolean gan, AlignmentOptions alignment, double learningRate, double beta1,
-                        double beta2, double perceptualWeight, double fixedKlWeight, boolean clampWeights, long seed,
-                        DataType dataType, int trainLimit, int checkpointEvery, int gcEvery, int evalImages,
-                        int sampleImages) {
+                        int ganStartStep, boolean gan, AlignmentOptions alignment, double learningRate,
+                        LearningRateSchedule learningRateSchedule, double beta1, double beta2, double perceptualWeight,
+                        double fixedKlWeight, boolean clampWeights, long seed, DataType dataType, int trainLimit,
+                        int checkpointEvery, int gcEvery, int evalImages, int sampleImages, int evalEvery) {
+
+    /** How the encoder's learning rate moves over a run. */
+    public enum LearningRateSchedule { CONSTANT, COSINE }
 
     public static final List<String> PROFILES = List.of("smoke", "cpu", "paper");
     public static final List<String> DATASETS = List.of("mnist", "fashion-mnist", "cifar10", "celeba");
@@ -63,6 +70,8 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         require(gcEvery >= 0, "gcEvery", gcEvery, ">= 0");
         require(evalImages >= 1, "evalImages", evalImages, ">= 1");
         require(sampleImages >= 1, "sampleImages", sampleImages, ">= 1");
+        require(evalEvery >= 0, "evalEvery", evalEvery, ">= 0");
+        Objects.requireNonNull(learningRateSchedule, "learningRateSchedule");
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(alignment, "alignment");
     }
@@ -103,8 +112,9 @@ public record RunConfig(String dataset, String profile, Architecture architectur
             case "celeba" -> 1272;
             default -> 469;
         };
-        RunConfig paper = new RunConfig(dataset, "paper", arch, 128, epochSteps, 0, true, ref, 1e-4, 0.5, 0.999, 0.0,
-                Double.NaN, true, 1, DataType.FLOAT, 0, 100, 4, 1000, 1000);
+        RunConfig paper = new RunConfig(dataset, "paper", arch, 128, epochSteps, 0, true, ref, 1e-4,
+                LearningRateSchedule.CONSTANT, 0.5, 0.999, 0.0, Double.NaN, true, 1, DataType.FLOAT, 0, 100, 4, 1000,
+                1000, epochSteps);
         return switch (profile) {
             case "paper" -> paper;
             case "cpu" -> switch (dataset) {
@@ -144,15 +154,23 @@ public record RunConfig(String dataset, String profile, Architecture architectur
     public RunConfig withSeed(long s) { return with("seed", Long.toString(s)); }
 
     public RunConfig withAlignment(AlignmentOptions a) {
-        return new RunConfig(dataset, profile, architecture, batchSize, steps, ganStartStep, gan, a, learningRate, beta1,
-                beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType, trainLimit, checkpointEvery,
-                gcEvery, evalImages, sampleImages);
+        return new RunConfig(dataset, profile, architecture, batchSize, steps, ganStartStep, gan, a, learningRate,
+                learningRateSchedule, beta1, beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType,
+                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery);
     }
 
     public RunConfig withArchitecture(Architecture a) {
-        return new RunConfig(dataset, profile, a, batchSize, steps, ganStartStep, gan, alignment, learningRate, beta1,
-                beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType, trainLimit, checkpointEvery,
-                gcEvery, evalImages, sampleImages);
+        return new RunConfig(dataset, profile, a, batchSize, steps, ganStartStep, gan, alignment, learningRate,
+                learningRateSchedule, beta1, beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType,
+                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery);
+    }
+
+    /** The encoder's learning rate at step {@code step} (0-based) of this run's schedule. */
+    public double encoderLearningRateAt(long step) {
+        return switch (learningRateSchedule) {
+            case CONSTANT -> learningRate;
+            case COSINE -> learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(step, steps) / Math.max(1, steps)));
+        };
     }
 
     /** Whether step {@code step} (0-based) trains the generator and discriminator. */
@@ -168,6 +186,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         p.setProperty("ganStartStep", Integer.toString(ganStartStep));
         p.setProperty("gan", Boolean.toString(gan));
         p.setProperty("learningRate", Double.toString(learningRate));
+        p.setProperty("learningRateSchedule", learningRateSchedule.name());
         p.setProperty("beta1", Double.toString(beta1));
         p.setProperty("beta2", Double.toString(beta2));
         p.setProperty("perceptualWeight", Double.toString(perceptualWeight));
@@ -180,6 +199,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         p.setProperty("gcEvery", Integer.toString(gcEvery));
         p.setProperty("evalImages", Integer.toString(evalImages));
         p.setProperty("sampleImages", Integer.toString(sampleImages));
+        p.setProperty("evalEvery", Integer.toString(evalEvery));
         p.setProperty("alignment.steps", Integer.toString(alignment.steps()));
         p.setProperty("alignment.stepSize", Double.toString(alignment.stepSize()));
         p.setProperty("alignment.initialProbe", alignment.initialProbe().name());
@@ -213,9 +233,11 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         DataType dt = r.str("dataType").equals("DOUBLE") ? DataType.DOUBLE : r.str("dataType").equals("FLOAT")
                 ? DataType.FLOAT : r.fail("dataType", "FLOAT or DOUBLE");
         return new RunConfig(r.str("dataset"), r.str("profile"), a, r.i("batchSize"), r.i("steps"), r.i("ganStartStep"),
-                r.bool("gan"), al, r.d("learningRate"), r.d("beta1"), r.d("beta2"), r.d("perceptualWeight"),
-                r.d("fixedKlWeight"), r.bool("clampWeights"), r.l("seed"), dt, r.i("trainLimit"), r.i("checkpointEvery"),
-                r.i("gcEvery"), r.i("evalImages"), r.i("sampleImages"));
+                r.bool("gan"), al, r.d("learningRate"),
+                r.enumerationOr("learningRateSchedule", LearningRateSchedule.class, LearningRateSchedule.CONSTANT),
+                r.d("beta1"), r.d("beta2"), r.d("perceptualWeight"), r.d("fixedKlWeight"), r.bool("clampWeights"),
+                r.l("seed"), dt, r.i("trainLimit"), r.i("checkpointEvery"), r.i("gcEvery"), r.i("evalImages"),
+                r.i("sampleImages"), r.iOr("evalEvery", 0));
     }
 
     /**
@@ -292,6 +314,13 @@ public record RunConfig(String dataset, String profile, Architecture architectur
             } catch (NumberFormatException e) {
                 return fail(k, "comma-separated integers");
             }
+        }
+
+        /** Settings added after checkpoints were first written: absent in older ones, which ran without them. */
+        int iOr(String k, int absent) { return p.getProperty(k) == null ? absent : i(k); }
+
+        <E extends Enum<E>> E enumerationOr(String k, Class<E> type, E absent) {
+            return p.getProperty(k) == null ? absent : enumeration(k, type);
         }
 
         <E extends Enum<E>> E enumeration(String k, Class<E> type) {

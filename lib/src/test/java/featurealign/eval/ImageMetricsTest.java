@@ -100,6 +100,20 @@ class ImageMetricsTest {
     }
 
     @Test
+    void spreadIsTheMeanPerPixelStandardDeviationAcrossImages() {
+        INDArray same = Nd4j.valueArrayOf(new long[]{5, 1, 4, 4}, 0.3);
+        assertEquals(0.0, ImageMetrics.spread(same), 1e-15, "identical images do not spread");
+        // Two images, one pixel apart by 0.4 everywhere: per-pixel population std 0.2.
+        INDArray two = Nd4j.concat(0, Nd4j.valueArrayOf(new long[]{1, 3, 2, 2}, 0.1), Nd4j.valueArrayOf(new long[]{1, 3, 2, 2}, 0.5));
+        assertEquals(0.2, ImageMetrics.spread(two), 1e-7);
+        // Half the pixels vary, half do not: the mean halves.
+        INDArray half = two.dup();
+        half.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1)).assign(0.7);
+        assertEquals(0.2 * 2 / 3, ImageMetrics.spread(half), 1e-7);
+        assertThrows(IllegalArgumentException.class, () -> ImageMetrics.spread(Nd4j.zeros(1, 1, 4, 4)));
+    }
+
+    @Test
     void rejectsBadShapesWithClearMessages() {
         INDArray four = Nd4j.zeros(2, 1, 12, 12);
         IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,

@@ -92,6 +92,47 @@ class FaTrainingTest {
     }
 
     @Test
+    void heldOutEvaluationsAreLoggedWithoutChangingTraining() throws IOException {
+        ImageSet data = TinyRuns.squares(24, 2);
+        RunConfig cfg = TinyRuns.tinyConfig(7, 3).with("evalEvery", "3");
+        FaTrainer plain = new FaTrainer(cfg, data);
+        plain.train();
+        FaTrainer evaluated = new FaTrainer(cfg, data);
+        java.util.List<Long> seen = new java.util.ArrayList<>();
+        java.util.List<Progress.Report> reports = new java.util.ArrayList<>();
+        evaluated.evaluateWith((model, step) -> {
+            // Inference between steps, as a real evaluation does: it must not disturb the run.
+            model.sample(5, data.labelsOneHot(new int[]{0, 1, 2, 0, 1}, 3, DataType.FLOAT), new Noise(99)).close();
+            seen.add(step);
+            return Map.of(History.TEST_PSNR, (double) step);
+        }).onProgress(reports::add);
+        evaluated.train();
+        assertEquals(java.util.List.of(3L, 6L, 7L), seen, "every evalEvery steps and after the last one");
+        Map<String, INDArray> a = plain.model().stateArrays(), b = evaluated.model().stateArrays();
+        for (String k : a.keySet()) {
+            assertArrayEquals(a.get(k).data().asDouble(), b.get(k).data().asDouble(), 0.0, k + " (bit for bit)");
+        }
+        var e = evaluated.history().evaluations();
+        assertEquals(3, e.rowCount());
+        assertEquals(7.0, e.doubleColumn(History.TEST_PSNR).getDouble(2));
+        assertEquals(0, plain.history().evaluations().rowCount());
+        assertEquals(Map.of(History.TEST_PSNR, 6.0), reports.get(5).evaluation(), "the report of step 6 carries it");
+        assertTrue(reports.get(5).line().contains("held-out: PSNR 6.00 dB"), reports.get(5).line());
+        assertTrue(reports.get(4).evaluation().isEmpty());
+    }
+
+    @Test
+    void theCosineScheduleSetsTheEncodersRateEachStep() throws IOException {
+        RunConfig cfg = TinyRuns.tinyConfig(4, 4).with("learningRate", "0.01").with("learningRateSchedule", "COSINE");
+        FaTrainer t = new FaTrainer(cfg, TinyRuns.squares(16, 3));
+        t.train(3);
+        assertEquals(cfg.encoderLearningRateAt(2), t.model().encoderOptimizer().learningRate(), 1e-15);
+        assertEquals(0.01, t.model().generatorOptimizer().learningRate(), "G and D keep their rate");
+        t.train();
+        assertEquals(0.01 * 0.5 * (1 + Math.cos(Math.PI * 3 / 4)), t.model().encoderOptimizer().learningRate(), 1e-15);
+    }
+
+    @Test
     void resumingContinuesExactly(@TempDir Path dir) throws IOException {
         ImageSet data = TinyRuns.squares(24, 4);
         RunConfig cfg = TinyRuns.tinyConfig(8, 2); // crosses an epoch boundary (3 batches per epoch) and the GAN start

@@ -46,4 +46,32 @@ class RunConfigTest {
         var profile = assertThrows(IllegalArgumentException.class, () -> RunConfig.profile("fast", "mnist"));
         assertTrue(profile.getMessage().contains("smoke"), profile.getMessage());
     }
+
+    @Test
+    void cosineScheduleDecaysTheEncoderRateToZeroOverTheRun() {
+        RunConfig c = RunConfig.profile("paper", "mnist").with("steps", "100").with("learningRate", "0.001");
+        assertEquals(RunConfig.LearningRateSchedule.CONSTANT, c.learningRateSchedule(), "the reference keeps its rate");
+        assertEquals(0.001, c.encoderLearningRateAt(73));
+        RunConfig cos = c.with("learningRateSchedule", "COSINE");
+        assertEquals(0.001, cos.encoderLearningRateAt(0), 1e-15);
+        assertEquals(0.0005, cos.encoderLearningRateAt(50), 1e-15);
+        assertEquals(0.001 * 0.5 * (1 + Math.cos(Math.PI * 0.9)), cos.encoderLearningRateAt(90), 1e-15);
+        assertEquals(0.0, cos.encoderLearningRateAt(100), 1e-15);
+        assertEquals(0.0, cos.encoderLearningRateAt(150), 1e-15, "past the planned steps it stays at 0");
+        var bad = assertThrows(IllegalArgumentException.class, () -> c.with("learningRateSchedule", "STEP"));
+        assertTrue(bad.getMessage().contains("learningRateSchedule") && bad.getMessage().contains("COSINE"), bad.getMessage());
+    }
+
+    @Test
+    void settingsOfOlderCheckpointsReadWithTheReferenceDefaults() {
+        // Checkpoints written before evalEvery and learningRateSchedule existed lack both keys.
+        var p = RunConfig.profile("cpu", "mnist").with("evalEvery", "50").with("learningRateSchedule", "COSINE").toProperties();
+        p.remove("evalEvery");
+        p.remove("learningRateSchedule");
+        RunConfig old = RunConfig.fromProperties(p);
+        assertEquals(0, old.evalEvery());
+        assertEquals(RunConfig.LearningRateSchedule.CONSTANT, old.learningRateSchedule());
+        var neg = assertThrows(IllegalArgumentException.class, () -> old.with("evalEvery", "-1"));
+        assertTrue(neg.getMessage().contains("evalEvery = -1"), neg.getMessage());
+    }
 }

@@ -8,14 +8,14 @@ import java.util.List;
 import java.util.Random;
 
 /** Tiny architectures and synthetic data for fast training tests. */
-final class TinyRuns {
+public final class TinyRuns {
     private TinyRuns() {}
 
     /** 1×8×8 images, one stage of 4 channels, h = 16, Z = 4, 3 classes, a 4-channel generator. */
-    static final Architecture TINY = new Architecture("tiny", Shape.image(1, 8, 8), new int[]{4}, 16, 4, 3, 3, 4, false, 0.01);
+    public static final Architecture TINY = new Architecture("tiny", Shape.image(1, 8, 8), new int[]{4}, 16, 4, 3, 3, 4, false, 0.01);
 
     /** {@code n} images with a bright square whose position is the class (3 classes), plus noise. */
-    static ImageSet squares(int n, long seed) {
+    public static ImageSet squares(int n, long seed) {
         Random r = new Random(seed);
         byte[] px = new byte[n * 64];
         int[] labels = new int[n];
@@ -28,7 +28,7 @@ final class TinyRuns {
         return ImageSet.builder("squares", 1, 8, 8).pixels(px).labels(labels, List.of("left", "middle", "right")).build();
     }
 
-    static RunConfig tinyConfig(int steps, int ganStart) {
+    public static RunConfig tinyConfig(int steps, int ganStart) {
         return RunConfig.profile("smoke", "mnist").withArchitecture(TINY).withBatchSize(8).withSteps(steps)
                 .withGanStartStep(ganStart).with("trainLimit", "0").with("checkpointEvery", "0").with("gcEvery", "0")
                 .with("evalImages", "16").with("sampleImages", "16");

@@ -1,0 +1,116 @@
+package featurealign.experiment;
+
+import featurealign.data.ImageSet;
+import featurealign.eval.ImageMetrics;
+import featurealign.eval.Judge;
+import featurealign.nn.GraphCalls;
+import featurealign.train.Conditioning;
+import featurealign.train.FaModel;
+import featurealign.train.FaTrainer;
+import featurealign.train.History;
+import featurealign.train.Noise;
+import featurealign.train.RunConfig;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The held-out numbers of a run, the same during training (every {@code evalEvery} steps, into the history) and in
+ * its final metrics table: reconstruction MSE and PSNR of the first {@code evalImages} test images (z = μ + σ·ε,
+ * true conditioning), the judge's accuracy on them and on prior samples (labels cycling over the classes; FA-only,
+ * and GAN-refined once the GAN has trained), and the spread of the samples against that of real test images. Each
+ * draws its noise from its own seeded stream, never from the run's, so evaluating does not change training and the
+ * same model always gets the same numbers.
+ */
+public final class HeldOutEvaluation implements FaTrainer.Evaluator {
+
+    /** Seeds of the evaluation's noise streams, offset from the run seed (the figures use the same ones). */
+    static final long RECONSTRUCTION_SEED = 101, SAMPLE_SEED = 202;
+
+    private final RunConfig config;
+    private final ImageSet testSet;
+    private final Judge judge;
+    private final int[] indices;
+    private final int sampleCount;
+    private final double realSpread;
+
+    /**
+     * @param judge the data set's judge, or null for unlabelled data (then only the image numbers are computed)
+     */
+    public HeldOutEvaluation(RunConfig config, ImageSet testSet, Judge judge) {
+        this.config = config;
+        this.testSet = testSet;
+        this.judge = judge;
+        this.indices = Experiment.range(Math.min(config.evalImages(), testSet.size()));
+        this.sampleCount = Math.max(2, Math.min(config.sampleImages(), testSet.size() / 2));
+        try (INDArray real = testSet.toNCHW(Experiment.range(Math.min(sampleCount, testSet.size())), config.dataType())) {
+            this.realSpread = ImageMetrics.spread(real);
+        }
+    }
+
+    /** The test images evaluated, {@code [n,C,H,W]} (a new array each call). */
+    public INDArray images() { return testSet.toNCHW(indices, config.dataType()); }
+
+    /** Their conditioning (null when unconditioned). */
+    public INDArray condition() { return Conditioning.of(config.architecture(), testSet, indices, config.dataType()); }
+
+    /** The number of test images evaluated. */
+    public int imageCount() { return indices.length; }
+
+    /** The number of prior samples evaluated. */
+    public int sampleCount() { return sampleCount; }
+
+    /** The spread ({@link ImageMetrics#spread}) of {@link #sampleCount()} real test images. */
+    public double realSpread() { return realSpread; }
+
+    /** FA reconstructions of {@link #images()}: z = μ + σ·ε from this evaluation's own noise stream. */
+    public INDArray reconstructions(FaModel model, INDArray images, INDArray condition) {
+        return model.reconstruct(images, condition, new Noise(config.seed() + RECONSTRUCTION_SEED));
+    }
+
+    /** {@code n} prior samples, labels cycling over the classes, FA-only and (with a generator) GAN-refined. */
+    public static Inspection.Images samples(FaModel model, int n) {
+        RunConfig c = model.config();
+        Noise noise = new Noise(c.seed() + SAMPLE_SEED);
+        int k = c.architecture().conditioning();
+        INDArray cond = k > 0 ? Inspection.cyclingLabels(n, k, c.dataType()) : null;
+        INDArray fa = model.sample(n, cond, noise);
+        return new Inspection.Images(fa, model.hasGan() ? model.refine(fa, cond) : null);
+    }
+
+    /** The labels {@link #samples} asked for, as class ids. */
+    public static int[] sampleLabels(RunConfig config, int n) {
+        return Inspection.cyclingLabelIds(n, Math.max(1, config.architecture().conditioning()));
+    }
+
+    @Override
+    public Map<String, Double> evaluate(FaModel model, long step) {
+        Map<String, Double> v = new LinkedHashMap<>();
+        try (INDArray x = images()) {
+            INDArray cond = condition();
+            INDArray rec = reconstructions(model, x, cond);
+            double mse = ImageMetrics.meanMse(rec, x);
+            v.put(History.TEST_MSE, mse);
+            v.put(History.TEST_PSNR, ImageMetrics.psnrFromMse(mse));
+            boolean judged = judge != null && config.architecture().conditioning() > 0;
+            if (judged) v.put(History.TEST_JUDGE_RECONSTRUCTIONS, judge.accuracy(rec, java.util.Arrays.copyOf(Judge.labelsOf(testSet), indices.length)));
+            rec.close();
+            if (cond != null) cond.close();
+        }
+        // GAN samples only once the generator has trained (before that it is at its initialisation).
+        boolean ganTrained = model.hasGan() && config.ganActiveAt(step - 1);
+        Inspection.Images s = samples(model, sampleCount);
+        int[] asked = sampleLabels(config, sampleCount);
+        if (judge != null && config.architecture().conditioning() > 0) {
+            v.put(History.TEST_JUDGE_FA, judge.accuracy(s.featureAlignment(), asked));
+            if (ganTrained) v.put(History.TEST_JUDGE_GAN, judge.accuracy(s.refined(), asked));
+        }
+        v.put(History.TEST_SPREAD_FA, ImageMetrics.spread(s.featureAlignment()) / realSpread);
+        if (ganTrained) v.put(History.TEST_SPREAD_GAN, ImageMetrics.spread(s.refined()) / realSpread);
+        s.featureAlignment().close();
+        if (s.refined() != null) s.refined().close();
+        GraphCalls.releaseFreeBuffers(); // the evaluation's batch sizes are not training's
+        return v;
+    }
+}
