@@ -10,9 +10,13 @@ package featurealign.align;
  * @param randomScale standard deviation of r0 when {@link InitialProbe#RANDOM}
  * @param latentProbe how the probe's latent is read from the heads
  * @param squash      the map from r_T to the image
+ * @param conditioningWeight λ, the weight of the conditioning term in the inner cost
+ *                    {@code C(r) = ½‖z − z_r‖² + λ·½‖y − c(H(r))‖²} (the reference: 1). Larger λ makes the label's
+ *                    template a larger part of every aligned image, so class identity can come from the label instead
+ *                    of the latent (a named departure)
  */
 public record AlignmentOptions(int steps, double stepSize, InitialProbe initialProbe, double randomScale,
-                               LatentProbe latentProbe, Squash squash) {
+                               LatentProbe latentProbe, Squash squash, double conditioningWeight) {
 
     public AlignmentOptions {
         if (steps < 1) throw new IllegalArgumentException("alignment steps T must be >= 1, got " + steps);
@@ -20,25 +24,32 @@ public record AlignmentOptions(int steps, double stepSize, InitialProbe initialP
             throw new IllegalArgumentException("alignment step size must be positive and finite, got " + stepSize);
         }
         if (!(randomScale >= 0)) throw new IllegalArgumentException("random r0 scale must be >= 0, got " + randomScale);
+        if (!(conditioningWeight >= 0) || Double.isInfinite(conditioningWeight)) {
+            throw new IllegalArgumentException("alignment conditioning weight must be >= 0 and finite, got " + conditioningWeight);
+        }
         if (initialProbe == null || latentProbe == null || squash == null) {
             throw new IllegalArgumentException("alignment options must not be null");
         }
     }
 
-    /** The reference: T = 1, η = 1, r0 = 0, probe μ + σ, sigmoid. */
+    /** The reference: T = 1, η = 1, r0 = 0, probe μ + σ, sigmoid, conditioning weight 1. */
     public static AlignmentOptions reference() {
-        return new AlignmentOptions(1, 1.0, InitialProbe.ZERO, 0.0, LatentProbe.MEAN_PLUS_STD, Squash.SIGMOID);
+        return new AlignmentOptions(1, 1.0, InitialProbe.ZERO, 0.0, LatentProbe.MEAN_PLUS_STD, Squash.SIGMOID, 1.0);
     }
 
-    public AlignmentOptions withSteps(int t) { return new AlignmentOptions(t, stepSize, initialProbe, randomScale, latentProbe, squash); }
+    public AlignmentOptions withSteps(int t) { return new AlignmentOptions(t, stepSize, initialProbe, randomScale, latentProbe, squash, conditioningWeight); }
 
-    public AlignmentOptions withStepSize(double eta) { return new AlignmentOptions(steps, eta, initialProbe, randomScale, latentProbe, squash); }
+    public AlignmentOptions withStepSize(double eta) { return new AlignmentOptions(steps, eta, initialProbe, randomScale, latentProbe, squash, conditioningWeight); }
 
-    public AlignmentOptions withInitialProbe(InitialProbe p, double scale) { return new AlignmentOptions(steps, stepSize, p, scale, latentProbe, squash); }
+    public AlignmentOptions withInitialProbe(InitialProbe p, double scale) { return new AlignmentOptions(steps, stepSize, p, scale, latentProbe, squash, conditioningWeight); }
 
-    public AlignmentOptions withLatentProbe(LatentProbe p) { return new AlignmentOptions(steps, stepSize, initialProbe, randomScale, p, squash); }
+    public AlignmentOptions withLatentProbe(LatentProbe p) { return new AlignmentOptions(steps, stepSize, initialProbe, randomScale, p, squash, conditioningWeight); }
 
-    public AlignmentOptions withSquash(Squash s) { return new AlignmentOptions(steps, stepSize, initialProbe, randomScale, latentProbe, s); }
+    public AlignmentOptions withSquash(Squash s) { return new AlignmentOptions(steps, stepSize, initialProbe, randomScale, latentProbe, s, conditioningWeight); }
+
+    public AlignmentOptions withConditioningWeight(double lambda) {
+        return new AlignmentOptions(steps, stepSize, initialProbe, randomScale, latentProbe, squash, lambda);
+    }
 
     /** Where the probe r starts. */
     public enum InitialProbe {

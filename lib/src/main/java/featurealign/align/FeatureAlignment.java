@@ -9,7 +9,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The feature-alignment reverse map (paper notes §2, §4.5): starting from a probe r0, take T gradient steps
  * {@code r ← r − η ∇_r C(r)} on the inner cost
- * {@code C(r) = ½‖z − z_r‖² + ½‖y − c(H(r))‖²}, where z_r is read from the probe's heads, then squash.
+ * {@code C(r) = ½‖z − z_r‖² + λ·½‖y − c(H(r))‖²} (λ = 1 in the reference), where z_r is read from the probe's heads,
+ * then squash.
  * <p>
  * The inner gradient ∇_r C is built from differentiable ops on the encoder's own variables (each layer's transpose),
  * so the loss on the result can be differentiated by SameDiff's first-order autodiff, which then equals PyTorch's
@@ -60,7 +61,8 @@ public final class FeatureAlignment {
         // broadcast its masks over the batch (exact: see FeatureAlignmentTest).
         SDVariable r = zeroStart ? sd.constant(Nd4j.zeros(encoder.trunk().dataType(), image.withBatch(1))) : r0;
         for (int t = 0; t < options.steps(); t++) {
-            SDVariable grad = innerGradient(encoder, r, zTarget, conditionTarget, options.latentProbe());
+            SDVariable grad = innerGradient(encoder, r, zTarget, conditionTarget, options.latentProbe(),
+                    options.conditioningWeight());
             SDVariable step = grad.mul(options.stepSize());
             r = (t == 0 && zeroStart) ? step.neg() : r.sub(step);
         }
@@ -74,7 +76,7 @@ public final class FeatureAlignment {
 
     /** ∇_r C(r) as graph ops: the heads' and trunk's transposes applied to the inner cost's output gradients. */
     static SDVariable innerGradient(Encoder encoder, SDVariable r, SDVariable z, SDVariable y,
-                                    AlignmentOptions.LatentProbe probe) {
+                                    AlignmentOptions.LatentProbe probe, double conditioningWeight) {
         Encoder.Pass p = encoder.forward(r);
         SDVariable zr = p.mu();
         SDVariable std = null;
@@ -89,7 +91,9 @@ public final class FeatureAlignment {
             dh = dh.add(encoder.logVarianceHead().transpose(p.logVar(), dz.mul(std).mul(0.5)));
         }
         if (y != null) {
-            dh = dh.add(encoder.conditioningHead().transpose(p.conditioning(), p.label().sub(y)));
+            SDVariable dc = p.label().sub(y); // ∂C/∂c_r, times λ when it is not the reference's 1
+            if (conditioningWeight != 1.0) dc = dc.mul(conditioningWeight);
+            dh = dh.add(encoder.conditioningHead().transpose(p.conditioning(), dc));
         }
         return encoder.trunk().transpose(p.trunk(), dh);
     }

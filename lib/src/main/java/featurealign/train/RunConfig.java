@@ -206,6 +206,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         p.setProperty("alignment.randomScale", Double.toString(alignment.randomScale()));
         p.setProperty("alignment.latentProbe", alignment.latentProbe().name());
         p.setProperty("alignment.squash", alignment.squash().name());
+        p.setProperty("alignment.conditioningWeight", Double.toString(alignment.conditioningWeight()));
         Architecture a = architecture;
         p.setProperty("architecture.name", a.name());
         p.setProperty("architecture.image", join(a.image().dims()));
@@ -229,7 +230,8 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                 r.bool("architecture.generatorLabelActivation"), r.d("architecture.slope"));
         AlignmentOptions al = new AlignmentOptions(r.i("alignment.steps"), r.d("alignment.stepSize"),
                 r.enumeration("alignment.initialProbe", InitialProbe.class), r.d("alignment.randomScale"),
-                r.enumeration("alignment.latentProbe", LatentProbe.class), r.enumeration("alignment.squash", Squash.class));
+                r.enumeration("alignment.latentProbe", LatentProbe.class), r.enumeration("alignment.squash", Squash.class),
+                r.dOr("alignment.conditioningWeight", 1.0));
         DataType dt = r.str("dataType").equals("DOUBLE") ? DataType.DOUBLE : r.str("dataType").equals("FLOAT")
                 ? DataType.FLOAT : r.fail("dataType", "FLOAT or DOUBLE");
         return new RunConfig(r.str("dataset"), r.str("profile"), a, r.i("batchSize"), r.i("steps"), r.i("ganStartStep"),
@@ -318,6 +320,8 @@ public record RunConfig(String dataset, String profile, Architecture architectur
 
         /** Settings added after checkpoints were first written: absent in older ones, which ran without them. */
         int iOr(String k, int absent) { return p.getProperty(k) == null ? absent : i(k); }
+
+        double dOr(String k, double absent) { return p.getProperty(k) == null ? absent : d(k); }
 
         <E extends Enum<E>> E enumerationOr(String k, Class<E> type, E absent) {
             return p.getProperty(k) == null ? absent : enumeration(k, type);

@@ -51,6 +51,11 @@ class FaVaeGradientTest {
     }
 
     static Case build(int steps, double eta, InitialProbe probe, long seed) {
+        return build(steps, eta, probe, seed, 1.0);
+    }
+
+    /** @param conditioningWeight λ of the inner cost's conditioning term */
+    static Case build(int steps, double eta, InitialProbe probe, long seed, double conditioningWeight) {
         SameDiff sd = SameDiff.create();
         NetworkSpec trunk = everyLayerTrunk();
         Encoder enc = Encoder.declare(sd, trunk, LATENT, CONDITIONING, DataType.DOUBLE);
@@ -63,7 +68,8 @@ class FaVaeGradientTest {
         SDVariable eps = sd.placeHolder("eps", DataType.DOUBLE, -1, LATENT);
         SDVariable beta = sd.placeHolder("beta", DataType.DOUBLE, -1);
         SDVariable r0 = probe == InitialProbe.ZERO ? null : sd.placeHolder("r0", DataType.DOUBLE, img.withBatch(-1));
-        AlignmentOptions opts = AlignmentOptions.reference().withSteps(steps).withStepSize(eta).withInitialProbe(probe, 0.1);
+        AlignmentOptions opts = AlignmentOptions.reference().withSteps(steps).withStepSize(eta).withInitialProbe(probe, 0.1)
+                .withConditioningWeight(conditioningWeight);
         FaVaeObjective obj = FaVaeObjective.build(enc, x, y, eps, beta, r0, opts);
         sd.setLossVariables(obj.loss().name());
 
@@ -82,10 +88,11 @@ class FaVaeGradientTest {
         return new Case(sd, enc, obj, feed);
     }
 
-    @ParameterizedTest(name = "T={0}, eta={1}, r0={2}")
-    @CsvSource({"1, 1.0, ZERO", "2, 1.0, ZERO", "1, 1.0, RANDOM", "2, 0.5, RANDOM"})
-    void gradientsMatchCentralFiniteDifferences(int steps, double eta, InitialProbe probe) {
-        Case c = build(steps, eta, probe, 7);
+    @ParameterizedTest(name = "T={0}, eta={1}, r0={2}, lambda={3}")
+    @CsvSource({"1, 1.0, ZERO, 1.0", "2, 1.0, ZERO, 1.0", "1, 1.0, RANDOM, 1.0", "2, 0.5, RANDOM, 1.0",
+            "1, 1.0, ZERO, 4.0", "2, 1.0, RANDOM, 0.25"})
+    void gradientsMatchCentralFiniteDifferences(int steps, double eta, InitialProbe probe, double lambda) {
+        Case c = build(steps, eta, probe, 7, lambda);
         Map<String, INDArray> grads = c.gradients();
         // One directional derivative per parameter tensor: (L(θ + h·d) − L(θ − h·d)) / 2h against ⟨∇L, d⟩, for a
         // random direction d over all entries of that tensor, plus one single entry per tensor.
@@ -98,10 +105,29 @@ class FaVaeGradientTest {
         }
         double overall = check.overall(), worst = check.worst();
         String worstAt = check.worstAt();
-        System.out.printf("FA-VAE gradient vs central FD (T=%d, eta=%.1f, r0=%s): %d tensors, relative error %.2e,"
-                + " worst %.2e at %s%n", steps, eta, probe, grads.size(), overall, worst, worstAt);
+        System.out.printf("FA-VAE gradient vs central FD (T=%d, eta=%.1f, r0=%s, lambda=%.2f): %d tensors, relative error"
+                + " %.2e, worst %.2e at %s%n", steps, eta, probe, lambda, grads.size(), overall, worst, worstAt);
         assertTrue(overall < 1e-6, "overall relative error " + overall);
         assertTrue(worst < 1e-4, "worst " + worst + " at " + worstAt);
+    }
+
+    /** One step from r0 = 0: r_1 = −J_zᵀ(z_r − z) − λ·J_cᵀ(c_r − y), so the probe is affine in λ. */
+    @Test
+    void theConditioningWeightScalesTheLabelsPartOfTheStep() {
+        double[][] probes = new double[3][];
+        double[] lambdas = {0.0, 1.0, 2.5};
+        for (int i = 0; i < 3; i++) {
+            Case c = build(1, 1.0, InitialProbe.ZERO, 11, lambdas[i]);
+            String name = c.objective().alignment().probe().name();
+            probes[i] = c.sd().output(c.feed(), name).get(name).dup().data().asDouble();
+        }
+        double labelPart = 0;
+        for (int k = 0; k < probes[0].length; k++) {
+            double perUnit = probes[1][k] - probes[0][k];
+            labelPart = Math.max(labelPart, Math.abs(perUnit));
+            assertEquals(probes[0][k] + 2.5 * perUnit, probes[2][k], 1e-12, "entry " + k);
+        }
+        assertTrue(labelPart > 1e-3, "the label moves the probe: " + labelPart);
     }
 
     /** The r0 = 0 shortcut (probe forward once at batch 1, masks broadcast) equals the general path with r0 = zeros. */
