@@ -28,6 +28,7 @@ public final class Main {
               sample    draw FA-only and GAN-refined samples from a trained run
               evaluate  compute the metrics table of a trained run
               export    write samples or reconstructions as .npy float32 [N,C,H,W]
+              study     held-out quality against training time for the reference settings and named departures
               fetch     find, verify or download data sets (see 'featurealign fetch --help')
 
             Run 'featurealign <command> --help' for the options of a command.
@@ -128,6 +129,29 @@ public final class Main {
                 Npy.write(a.castTo(DataType.FLOAT), file);
                 out.println("wrote " + file + " " + Arrays.toString(a.shape()) + " float32");
             }
+            case "study" -> {
+                String profile = o.profile == null ? "cpu" : o.profile;
+                Path dir = o.out != null ? o.out : featurealign.experiment.QualityStudy.outputDirFor(o.dataset, profile);
+                var study = featurealign.experiment.QualityStudy.open(o.dataset, profile, dir);
+                var design = o.longRuns ? study.longVariants() : study.variants();
+                if (o.variants != null) {
+                    List<String> names = design.stream().map(featurealign.experiment.QualityStudy.Variant::name).toList();
+                    for (String v : o.variants) {
+                        if (!names.contains(v)) throw new IllegalArgumentException("no variant '" + v + "' in the " + o.dataset + " study; variants: " + names);
+                    }
+                    design = design.stream().filter(v -> o.variants.contains(v.name())).toList();
+                }
+                var outcomes = study.runAll(design, out);
+                if (o.longRuns) {
+                    out.println(study.summary(outcomes, "long-runs.csv").printAll());
+                    study.epochChart(outcomes);
+                    out.println("wrote long-runs.csv and long-runs.png in " + dir);
+                } else {
+                    out.println(study.summary(outcomes).printAll());
+                    study.chart(outcomes);
+                    out.println("wrote summary.csv and study.png in " + dir);
+                }
+            }
             default -> {
                 err.print("unknown command '" + command + "'\n\n" + USAGE);
                 return 2;
@@ -144,6 +168,10 @@ public final class Main {
         if (e.model().hasGan()) e.refinedSamples(100);
         e.classRows(10);
         e.interpolation();
+        if (e.trainer().history().evaluations().rowCount() > 0) {
+            e.qualityChart();
+            if (e.trainer().data().size() <= (long) e.config().batchSize() * e.trainer().step() / 2) e.qualityPerEpochChart();
+        }
         out.println("figures: " + String.join(", ", e.figures().keySet()) + " in " + e.outputDir());
     }
 
@@ -167,6 +195,15 @@ public final class Main {
                     + "  --what KIND       samples (FA only, default), refined (GAN) or reconstructions (of test images)\n"
                     + "  --n N             number of images (default 1000)\n"
                     + "  --file PATH       output file (default <out>/<what>.npy)\n";
+            case "study" -> "Usage: featurealign study [options]\n\nRuns the quality study of a data set (see"
+                    + " QualityStudy.design): one encoder-only run per variant, evaluated ten times, then summary.csv and"
+                    + " study.png. Complete variants are not run again.\n\n"
+                    + "  --dataset NAME    mnist (default), cifar10 or celeba\n"
+                    + "  --profile NAME    smoke (a few steps per variant, to check it runs) or cpu (default: as designed)\n"
+                    + "  --out DIR         study folder (default results/study/<dataset>)\n"
+                    + "  --variants A,B    run only these variants\n"
+                    + "  --long            the long runs instead: the authors' settings over many epochs (long-runs.csv,\n"
+                    + "                    long-runs.png, curves per epoch)\n";
             default -> "unknown command '" + command + "'\n\n" + USAGE;
         };
     }
@@ -176,7 +213,8 @@ public final class Main {
         String dataset = "mnist", profile, what = "samples";
         Path out, file;
         int n = -1;
-        boolean help, noMetrics, listSettings;
+        List<String> variants;
+        boolean help, noMetrics, listSettings, longRuns;
         final Map<String, String> overrides = new LinkedHashMap<>();
 
         static Options parse(String command, List<String> args) {
@@ -187,11 +225,13 @@ public final class Main {
                     case "--help", "-h" -> o.help = true;
                     case "--no-metrics" -> o.noMetrics = true;
                     case "--settings" -> o.listSettings = true;
+                    case "--long" -> o.longRuns = true;
                     case "--dataset" -> o.dataset = value(args, ++i, a);
                     case "--profile" -> o.profile = value(args, ++i, a);
                     case "--out" -> o.out = Path.of(value(args, ++i, a));
                     case "--file" -> o.file = Path.of(value(args, ++i, a));
                     case "--what" -> o.what = value(args, ++i, a);
+                    case "--variants" -> o.variants = List.of(value(args, ++i, a).split(","));
                     case "--n" -> {
                         String v = value(args, ++i, a);
                         try { o.n = Integer.parseInt(v); } catch (NumberFormatException e) {

@@ -60,22 +60,32 @@ public final class Experiment {
      * says which file to remove).
      */
     public static Experiment open(RunConfig config, Path outputDir) throws IOException {
+        Data data = load(config);
+        return open(config, outputDir, data.train(), data.test());
+    }
+
+    /** A run's training and test images. */
+    public record Data(ImageSet train, ImageSet test) {}
+
+    /**
+     * The training and test images of {@code config}'s data set, through the data store (CelebA: cropped and resized to
+     * the architecture's size, the first {@code trainLimit} training images and enough test images for the metrics).
+     */
+    public static Data load(RunConfig config) throws IOException {
         DataStore store = DataStore.fromEnvironment();
-        ImageSet train, test;
-        switch (config.dataset()) {
-            case "mnist" -> { train = store.mnist(Split.TRAIN); test = store.mnist(Split.TEST); }
-            case "fashion-mnist" -> { train = store.fashionMnist(Split.TRAIN); test = store.fashionMnist(Split.TEST); }
-            case "cifar10" -> { train = store.cifar10(Split.TRAIN); test = store.cifar10(Split.TEST); }
+        return switch (config.dataset()) {
+            case "mnist" -> new Data(store.mnist(Split.TRAIN), store.mnist(Split.TEST));
+            case "fashion-mnist" -> new Data(store.fashionMnist(Split.TRAIN), store.fashionMnist(Split.TEST));
+            case "cifar10" -> new Data(store.cifar10(Split.TRAIN), store.cifar10(Split.TEST));
             case "celeba" -> {
                 int size = config.architecture().image().dim(1);
                 CelebAReader.Preprocessing pre = new CelebAReader.Preprocessing(CelebAReader.Preprocessing.DEFAULT.cropSize(), size);
                 int limit = config.trainLimit() > 0 ? config.trainLimit() : Integer.MAX_VALUE;
-                train = store.celebA(Split.TRAIN, pre, limit);
-                test = store.celebA(Split.TEST, pre, Math.max(config.evalImages(), config.sampleImages()));
+                yield new Data(store.celebA(Split.TRAIN, pre, limit),
+                        store.celebA(Split.TEST, pre, Math.max(config.evalImages(), config.sampleImages())));
             }
             default -> throw new IllegalArgumentException("unknown dataset " + config.dataset());
-        }
-        return open(config, outputDir, train, test);
+        };
     }
 
     /** As {@link #open(RunConfig, Path)} with data sets the caller loaded. */
@@ -212,18 +222,30 @@ public final class Experiment {
     /**
      * Held-out quality against training time, from the evaluations in the history (every {@code evalEvery} steps):
      * reconstruction PSNR, and the judge's accuracy on reconstructions and samples (labelled data) or the spread of
-     * the samples against real images' (unlabelled data).
+     * the samples against real images' (unlabelled data). Written as {@code quality.png}.
      */
     public BufferedImage qualityChart() throws IOException {
+        return keep("quality", qualityChart(History.TRAINING_MINUTES, "training minutes"));
+    }
+
+    /** The same curves against epochs (passes over the training images), for long runs; {@code quality_per_epoch.png}. */
+    public BufferedImage qualityPerEpochChart() throws IOException {
+        return keep("quality_per_epoch", qualityChart(EPOCHS, "epochs"));
+    }
+
+    private static final String EPOCHS = "epochs";
+
+    private BufferedImage qualityChart(String x, String xLabel) {
         Table e = trainer.history().evaluationsWithTime();
         if (e.rowCount() == 0) {
             throw new IllegalStateException("no held-out evaluations in the history: set evalEvery > 0 and train");
         }
+        double perEpoch = Math.ceil((double) trainer.data().size() / config.batchSize());
+        e.addColumns(e.intColumn(History.STEP).divide(perEpoch).setName(EPOCHS));
         List<BufferedImage> parts = new ArrayList<>();
-        String x = History.TRAINING_MINUTES;
         parts.add(Charts.toImage(Charts.lossChart(e, Charts.LossChartOptions.defaults()
-                .withTitle("Held-out reconstruction PSNR (" + trainer.history().evaluations().rowCount() + " evaluations)")
-                .withXLabel("training minutes").withYLabel("dB").withSize(800, 300), x, History.TEST_PSNR)));
+                .withTitle("Held-out reconstruction PSNR (" + e.rowCount() + " evaluations, " + config.evalImages() + " test images)")
+                .withXLabel(xLabel).withYLabel("dB").withSize(800, 300), x, History.TEST_PSNR)));
         List<String> shares = new ArrayList<>();
         for (String c : List.of(History.TEST_JUDGE_RECONSTRUCTIONS, History.TEST_JUDGE_FA, History.TEST_JUDGE_GAN,
                 History.TEST_SPREAD_FA, History.TEST_SPREAD_GAN)) {
@@ -233,12 +255,12 @@ public final class Experiment {
         if (judged) shares.removeIf(c -> c.startsWith("test_spread"));
         if (!shares.isEmpty()) {
             parts.add(Charts.toImage(Charts.lossChart(e, Charts.LossChartOptions.defaults()
-                    .withTitle(judged ? "Judge accuracy (fraction classified as the true or requested class)"
+                    .withTitle(judged ? "Judge accuracy (share classified as the true or requested class)"
                             : "Sample spread (per-pixel std over samples / that of real images)")
-                    .withXLabel("training minutes").withYLabel(judged ? "fraction" : "ratio").withSize(800, 300),
+                    .withXLabel(xLabel).withYLabel(judged ? "fraction" : "ratio").withSize(800, 300),
                     x, shares.toArray(String[]::new))));
         }
-        return keep("quality", stack(parts));
+        return stack(parts);
     }
 
     /**

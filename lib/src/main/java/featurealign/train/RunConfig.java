@@ -134,7 +134,8 @@ public record RunConfig(String dataset, String profile, Architecture architectur
             };
             case "smoke" -> paper.with("profile", "smoke").with("batchSize", "32").with("steps", "12")
                     .with("ganStartStep", dataset.equals("mnist") ? "6" : "10").with("trainLimit", "512")
-                    .with("checkpointEvery", "0").with("evalImages", "100").with("sampleImages", "100");
+                    .with("checkpointEvery", "0").with("evalImages", "100").with("sampleImages", "100")
+                    .with("evalEvery", "6");
             default -> throw new IllegalArgumentException("unknown profile '" + profile + "', expected one of " + PROFILES);
         };
     }

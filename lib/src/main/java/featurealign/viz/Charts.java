@@ -161,6 +161,31 @@ public final class Charts {
     }
 
     /**
+     * Several named curves on one chart, e.g. held-out PSNR against training minutes for each variant of a study:
+     * markers at the points, joined by lines, in the map's iteration order.
+     *
+     * @param series name → {xs, ys} (equal lengths, at least one point each)
+     */
+    public static XYChart curves(String title, String xLabel, String yLabel, Map<String, double[][]> series, int width,
+                                 int height) {
+        Objects.requireNonNull(series, "series");
+        if (series.isEmpty()) throw new IllegalArgumentException("curves needs at least one series");
+        XYChart chart = new XYChartBuilder().width(width).height(height).title(title == null ? "" : title)
+                .xAxisTitle(xLabel == null ? "" : xLabel).yAxisTitle(yLabel == null ? "" : yLabel).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setAntiAlias(true);
+        chart.getStyler().setMarkerSize(5);
+        for (Map.Entry<String, double[][]> e : series.entrySet()) {
+            double[][] xy = e.getValue();
+            if (xy == null || xy.length != 2 || xy[0].length != xy[1].length || xy[0].length == 0) {
+                throw new IllegalArgumentException("series '" + e.getKey() + "' needs {xs, ys} of one equal, non-zero length");
+            }
+            chart.addSeries(e.getKey(), xy[0], xy[1]);
+        }
+        return chart;
+    }
+
+    /**
      * A grouped bar chart, e.g. peak memory of local versus end-to-end training per data set.
      *
      * @param title      chart title
