@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch speed baseline for the feature-alignment training steps (MNIST shapes).
 
-Times the authors' steps at the paper's full size (paper notes §4-§9, MNIST architecture §8.1): Z = 128,
+Times the authors' steps at the paper's full size (docs/method.md §4-§9, MNIST architecture §8.1): Z = 128,
 batch 128, float32, 2 CPU threads, orthogonal init, Adam(1e-4, betas (0.5, 0.999)) for encoder/G/D and
 Adam(1e-4) for the memory net. Inputs are random tensors in [0, 1]: the speed does not depend on the pixels,
 so no data files are needed.
@@ -242,7 +242,7 @@ def run_one(step, warmup, iters, quiet):
         print("parameters: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     wrong = {k: v for k, v in counts.items() if v != EXPECTED_PARAMS[k]}
     if wrong:
-        raise SystemExit(f"parameter counts differ from the paper notes: {wrong} vs {EXPECTED_PARAMS}")
+        raise SystemExit(f"parameter counts differ from docs/method.md §8: {wrong} vs {EXPECTED_PARAMS}")
     fn = getattr(bench, "step_" + step)
     times = []
     for i in range(warmup + iters):

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The reference side of the MNIST fidelity check: the authors' FA-VAE encoder training in PyTorch (paper notes §4, §9,
+"""The reference side of the MNIST fidelity check: the authors' FA-VAE encoder training in PyTorch (docs/method.md §4, §9,
 the networks of baseline.py), N steps on the MNIST training set, then the reconstruction MSE of the first 1,000 test
 images, measured as the kit measures it (inputs clamped to [0.01, 0.99] for the encoder, z = mu + sigma*eps, true
 labels, one FA step from r = 0, sigmoid; mean per-pixel squared error against the unclamped images; PSNR of that mean).

@@ -9,7 +9,7 @@ It writes lib/src/test/resources/golden/fa_vae/ (see the README.md written there
 and then checks a few gradient entries of every case against float64 central
 finite differences; it exits non-zero if any check fails.
 
-The computation follows the paper notes (sections 2 and 4): the inner feature
+The computation follows docs/method.md (sections 2 and 4): the inner feature
 alignment step is differentiated with create_graph=True, so the parameter
 gradients contain the second-order path through r, exactly what the Java port
 must reproduce.

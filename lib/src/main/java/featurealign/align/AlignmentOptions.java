@@ -1,7 +1,7 @@
 package featurealign.align;
 
 /**
- * Settings of the feature-alignment reverse map (paper notes §2, §4). The defaults are the reference code's: one step
+ * Settings of the feature-alignment reverse map (docs/method.md §2, §4). The defaults are the reference code's: one step
  * (T = 1) of size η = 1 from r0 = 0, the latent probe μ + σ without noise, and a sigmoid squash.
  *
  * @param steps       T ≥ 1, the number of gradient steps on r

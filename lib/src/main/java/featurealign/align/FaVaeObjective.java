@@ -4,7 +4,7 @@ import featurealign.nn.Encoder;
 import org.nd4j.autodiff.samediff.SDVariable;
 
 /**
- * The encoder's FA-VAE loss (paper notes §4): posterior z = μ + σ⊙ε on the data, feature alignment toward (z, y),
+ * The encoder's FA-VAE loss (docs/method.md §4): posterior z = μ + σ⊙ε on the data, feature alignment toward (z, y),
  * then {@code L = Σ_i β_i KL_i + ½Σ(x − x̂)²}. The target z is not detached: the gradient flows through both the data
  * branch and the probe branch, as the reference.
  *

@@ -7,7 +7,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The feature-alignment reverse map (paper notes §2, §4.5): starting from a probe r0, take T gradient steps
+ * The feature-alignment reverse map (docs/method.md §2, §4.5): starting from a probe r0, take T gradient steps
  * {@code r ← r − η ∇_r C(r)} on the inner cost
  * {@code C(r) = ½‖z − z_r‖² + λ·½‖y − c(H(r))‖²} (λ = 1 in the reference), where z_r is read from the probe's heads,
  * then squash.

@@ -2,7 +2,7 @@ package featurealign.align;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 
-/** The paper's losses as graph ops. Every loss is a sum over batch and elements, never a mean (paper notes §4). */
+/** The paper's losses as graph ops. Every loss is a sum over batch and elements, never a mean (docs/method.md §4). */
 public final class Losses {
     private Losses() {}
 
@@ -23,7 +23,7 @@ public final class Losses {
         return klPerSample.mul(beta).sum();
     }
 
-    /** Least-squares GAN term ½ Σ (target − d)², with target +1 for real and −1 for fake (paper notes §5). */
+    /** Least-squares GAN term ½ Σ (target − d)², with target +1 for real and −1 for fake (docs/method.md §5). */
     public static SDVariable leastSquares(SDVariable critic, double target) {
         SDVariable d = critic.rsub(target);
         return d.mul(d).sum().mul(0.5);

@@ -10,7 +10,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * What users look at after training (paper notes §7), as image batches {@code [N,C,H,W]} in [0,1]: class-conditional
+ * What users look at after training (docs/method.md §7), as image batches {@code [N,C,H,W]} in [0,1]: class-conditional
  * samples and the 11×11 latent-and-label interpolation between four images.
  */
 public final class Inspection {

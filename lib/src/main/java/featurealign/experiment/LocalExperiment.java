@@ -28,7 +28,7 @@ import java.nio.file.Path;
 import java.util.*;
 
 /**
- * The local (layer-wise) training walkthrough (paper notes §6): the asinh "memory" network trained one layer at a
+ * The local (layer-wise) training walkthrough (docs/method.md §6): the asinh "memory" network trained one layer at a
  * time, its reconstruction through transposes and sinh, and the memory comparison with end-to-end training.
  * Figures are written under the output folder as they are made.
  */

@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The paper's family of networks, as data (paper notes §8). One trunk pattern serves the encoder, the discriminator and
+ * The paper's family of networks, as data (docs/method.md §8). One trunk pattern serves the encoder, the discriminator and
  * the local-training ("memory") network: for every stage width w, a 3×3 stride-1 conv to w and a 3×3 stride-2 conv,
  * each followed by the activation; then flatten and a dense layer to {@code hidden} features with the activation. The
  * generator refines a feature-alignment output {@code x̂} given the conditioning vector, which a dense layer turns into
@@ -36,16 +36,16 @@ public record Architecture(String name, Shape image, int[] stageWidths, int hidd
         stageWidths = stageWidths.clone();
     }
 
-    /** MNIST, 1×28×28, Z = 128 (paper notes §8.1). */
+    /** MNIST, 1×28×28, Z = 128 (docs/method.md §8.1). */
     public static final Architecture MNIST = new Architecture("mnist", Shape.image(1, 28, 28), new int[]{32, 64},
             4096, 128, 10, 3, 128, false, 0.01);
 
-    /** CIFAR-10, 3×32×32, Z = 128 (paper notes §8.2). */
+    /** CIFAR-10, 3×32×32, Z = 128 (docs/method.md §8.2). */
     public static final Architecture CIFAR10 = new Architecture("cifar10", Shape.image(3, 32, 32),
             new int[]{32, 64, 128}, 2048, 128, 10, 9, 128, true, 0.01);
 
     /**
-     * CelebA at 64×64 following the same pattern (the paper notes' proposal, §8.3: the paper's own settings could not
+     * CelebA at 64×64 following the same pattern (the proposal of docs/method.md §8.3: the paper's own settings could not
      * be read): four stages 32-64-128-256 down to 4×4, h = 2048, Z = 128, the CIFAR-10 generator.
      *
      * @param conditioning 0 for unconditioned faces, or the number of attributes used as conditioning

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The paper's encoder in a SameDiff graph (paper notes §3): a trunk {@code h = H(x)} and dense heads on h for the mean
+ * The paper's encoder in a SameDiff graph (docs/method.md §3): a trunk {@code h = H(x)} and dense heads on h for the mean
  * μ, the log-variance ℓ and, when the data is conditioned, the "classifier" c (never trained with cross-entropy: it is
  * the conditioning channel of feature alignment).
  */

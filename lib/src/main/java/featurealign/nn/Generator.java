@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The GAN refiner G(x̂, y) (paper notes §3, §8): the conditioning vector y becomes one image channel through a dense
+ * The GAN refiner G(x̂, y) (docs/method.md §3, §8): the conditioning vector y becomes one image channel through a dense
  * layer, is concatenated to x̂, and a conv/batch-norm body outputs an image in (0,1).
  */
 public final class Generator {

@@ -21,7 +21,7 @@ import java.util.Random;
  * {@code <network>/<layer index>/<W|b|gamma|beta>}. {@link #forward} may be called several times (at the data and at
  * the probe input of feature alignment): every call shares the same variables. {@link #transpose} builds the
  * vector-Jacobian product of a forward pass with respect to its input from ordinary differentiable ops, so SameDiff's
- * first-order autodiff can differentiate through it (the paper's double backprop, engineering notes §1).
+ * first-order autodiff can differentiate through it (the paper's double backprop).
  */
 public final class Network {
 

@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * Adam exactly as PyTorch's {@code torch.optim.Adam} (no weight decay, no amsgrad): ε is added to the bias-corrected
- * √v̂, unlike ND4J's built-in updater (engineering notes §1). Updates parameter arrays in place and consumes the
+ * √v̂, unlike ND4J's built-in updater (ND4J M2.1 facts measured for the kit). Updates parameter arrays in place and consumes the
  * gradient arrays (each is overwritten with its parameter's update, so a step allocates nothing and keeps no
  * parameter-sized scratch). Moments are kept per parameter name so an optimiser's state can be saved and restored
  * exactly.

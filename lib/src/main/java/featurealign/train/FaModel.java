@@ -21,7 +21,7 @@ import java.util.*;
 
 /**
  * The FA-VAE-GAN model of the paper: encoder, generator and discriminator, with the reference's training iteration
- * (paper notes §4, §5) and the inference the walkthroughs use (reconstruction, sampling, interpolation; §7).
+ * (docs/method.md §4, §5) and the inference the walkthroughs use (reconstruction, sampling, interpolation; §7).
  * <p>
  * Each sub-step has its own SameDiff graph, built once; the graphs share the networks' parameter arrays, so an Adam
  * update made for one graph is seen by all. Graphs: the encoder's FA-VAE loss; inference (posterior and feature
@@ -120,7 +120,7 @@ public final class FaModel {
         Generator.Pass gPass = generator.forward(xhat, gCond, true);
         SDVariable gLoss = Losses.leastSquares(dInG.forward(gPass.output(), true).output(), 1.0);
         if (config.perceptualWeight() > 0) {
-            // P · (½Σ(μ − μ_g)² + ½Σ(σ − σ_g)²) with the (already updated) encoder, paper notes §5.
+            // P · (½Σ(μ − μ_g)² + ½Σ(σ − σ_g)²) with the (already updated) encoder, docs/method.md §5.
             Encoder encG = Encoder.declareShared(generatorGraph, encoderStep.encoder());
             SDVariable real = generatorGraph.placeHolder("x", dt, arch.image().withBatch(-1));
             Encoder.Pass pr = encG.forward(real), pg = encG.forward(gPass.output());
@@ -400,7 +400,7 @@ public final class FaModel {
     }
 
     /**
-     * FA reconstruction of images (paper notes §7): posterior latent (μ + σ·ε when {@code noise} is given, μ when it is
+     * FA reconstruction of images (docs/method.md §7): posterior latent (μ + σ·ε when {@code noise} is given, μ when it is
      * null), feature alignment toward it and the true conditioning, sigmoid. {@code [N,C,H,W]}.
      */
     public INDArray reconstruct(INDArray images, INDArray condition, Noise noise) {

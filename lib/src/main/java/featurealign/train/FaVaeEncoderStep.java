@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One FA-VAE encoder update as the reference (paper notes §4): clamp the encoder's conv/dense weights to ±√2, then
+ * One FA-VAE encoder update as the reference (docs/method.md §4): clamp the encoder's conv/dense weights to ±√2, then
  * L = Σβ·KL + RL on a batch, its gradient through the feature-alignment step, and one Adam step on the encoder only.
  * The graph is built once and reused for every batch.
  */

@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The end-to-end counterpart of {@link LocalTraining} on the same network, for the memory comparison (paper notes §6,
+ * The end-to-end counterpart of {@link LocalTraining} on the same network, for the memory comparison (docs/method.md §6,
  * "Memory claim"): {@code x ← clamp(x, 0.01, 0.99)}, {@code r = 0} (input shape), T steps
  * {@code r ← r − η ∇_r ½‖f(x) − f(r)‖²} through the <em>whole</em> network f, {@code loss = ½‖x − r‖²} (no squash, as
  * the local loss), and its gradient with respect to every parameter through the inner steps; then one Adam step. Its

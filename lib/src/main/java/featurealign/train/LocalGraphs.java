@@ -19,7 +19,7 @@ import java.util.Map;
 final class LocalGraphs {
     private LocalGraphs() {}
 
-    /** The reference clamps training inputs to [0.01, 0.99] (paper notes §4, §6). */
+    /** The reference clamps training inputs to [0.01, 0.99] (docs/method.md §4, §6). */
     static final double CLAMP_LOW = 0.01, CLAMP_HIGH = 0.99;
 
     /**

@@ -20,7 +20,7 @@ import java.util.Map;
 
 /**
  * Reconstruction of a locally trained network's input from its output code, as the reference {@code memory_rec.py}
- * (paper notes §6, §7): from the last module to the first, {@code u = 0} and one step
+ * (docs/method.md §6, §7): from the last module to the first, {@code u = 0} and one step
  * {@code u ← u − ∇_u ½‖x − m_l(u)‖²}, i.e. {@code u = J_l(0)ᵀ (x − m_l(0))}, then {@code u ← sinh(u)} for asinh
  * modules; the next (earlier) module inverts u. For an affine module the step is {@code Wᵀ(x − b)}, a transposed
  * convolution or a matmul with the bias subtracted; for asinh it gives x, so the module is inverted exactly by sinh;

@@ -22,7 +22,7 @@ import java.util.Map;
 
 /**
  * Local (layer-wise) feature-alignment training of a sequential network, as the reference {@code memory.py}
- * (paper notes §6). Per batch: {@code x ← clamp(x, 0.01, 0.99)}; then for each trained module l in order,
+ * (docs/method.md §6). Per batch: {@code x ← clamp(x, 0.01, 0.99)}; then for each trained module l in order,
  * {@code r = 0} (module-input shape), {@code fx = m_l(x)}, T times {@code r ← r − η ∇_r ½‖fx − m_l(r)‖²},
  * {@code loss_l = ½‖x − r‖²}, the gradient of loss_l with respect to module l's parameters through the inner step
  * (second order), then {@code x ← fx} with no gradient between modules. After all modules, one Adam step over every
@@ -215,7 +215,7 @@ public final class LocalTraining {
         /**
          * Reproduces the reference CIFAR-10 {@code memory.py} bug: it loops over {@code range(12)}, so of the CIFAR-10
          * memory network's 16 modules, the last four (flatten, dense 2048→2048, asinh, dense 2048→Z) are never trained
-         * and keep their orthogonal initialisation (paper notes §6). Same as {@code trainedModules(12)}.
+         * and keep their orthogonal initialisation (docs/method.md §6). Same as {@code trainedModules(12)}.
          */
         public Builder referenceCifarBug() { return trainedModules(12); }
 

@@ -85,7 +85,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         return switch (dataset) {
             case "mnist", "fashion-mnist" -> Architecture.MNIST;
             case "cifar10" -> Architecture.CIFAR10;
-            // The paper's CelebA networks are unknown (paper notes §8.3): the kit's 64×64 family, unconditioned, with a
+            // The paper's CelebA networks are unknown (docs/method.md §8.3): the kit's 64×64 family, unconditioned, with a
             // light generator (3×3 kernels, 64 channels) so that a CPU can train it.
             case "celeba" -> Architecture.celeba64(0).withGenerator(3, 64);
             default -> throw new IllegalArgumentException("unknown dataset '" + dataset + "', expected one of " + DATASETS);
@@ -95,7 +95,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
     /**
      * A named profile for a data set.
      * <ul>
-     * <li>{@code paper}: the authors' settings (paper notes §9): batch 128, one epoch of the full official training set
+     * <li>{@code paper}: the authors' settings (docs/method.md §9): batch 128, one epoch of the full official training set
      *     (MNIST 469 steps; the paper's total epochs are unknown), GAN from the first step.</li>
      * <li>{@code cpu}: what a laptop CPU runs in minutes with recognisable results: the encoder trains alone first
      *     (its reconstructions carry the quality metrics and the GAN steps cost ~3× an encoder step), then a short GAN

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The paper's memory claim (paper notes §6): peak memory of one local-training step against one end-to-end
+ * The paper's memory claim (docs/method.md §6): peak memory of one local-training step against one end-to-end
  * feature-alignment step on the same network (the MNIST memory net, float32, seed 1, T = 1, η = 1, Adam 1e-4), with
  * random images in [0,1] (memory and time do not depend on the pixels). Not a test: run one variant per fresh JVM,
  * e.g. through {@code bench/local-memory}, which runs both and prints the table.

@@ -86,7 +86,7 @@ public final class StepBenchmark {
                 return () -> m.trainStep(x, y, true, noise, ++k[0]);
             }
             case "local" -> {
-                // One layer-wise step of the MNIST memory network (paper notes §6), all modules trained.
+                // One layer-wise step of the MNIST memory network (docs/method.md §6), all modules trained.
                 featurealign.train.LocalTraining local = featurealign.train.LocalTraining.builder(Architecture.MNIST)
                         .dataType(DataType.FLOAT).seed(1).build();
                 INDArray xc = x.mul(0.98).addi(0.01);

@@ -6,7 +6,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The paper's architectures, as data, have exactly the reference parameter counts (paper notes §8). */
+/** The paper's architectures, as data, have exactly the reference parameter counts (docs/method.md §8). */
 class ArchitectureTest {
 
     @Test

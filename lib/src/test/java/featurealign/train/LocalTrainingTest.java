@@ -120,7 +120,7 @@ class LocalTrainingTest {
     }
 
     /**
-     * Paper notes §6 DERIVED: for an affine layer, r0 = 0 and T = 1, r = WᵀW x does not depend on b (the bias appears
+     * docs/method.md §6 DERIVED: for an affine layer, r0 = 0 and T = 1, r = WᵀW x does not depend on b (the bias appears
      * in both m(x) and m(r) and cancels), so the loss's bias gradient is zero. Autodiff through the very same graph
      * (here via the end-to-end step on one module, which asks for every gradient) returns it as rounding noise only;
      * local training uses the exact zero, so a step leaves every bias bit-for-bit unchanged while weights move.
