@@ -168,6 +168,12 @@ public final class Charts {
      */
     public static XYChart curves(String title, String xLabel, String yLabel, Map<String, double[][]> series, int width,
                                  int height) {
+        return curves(title, xLabel, yLabel, series, width, height, Double.NaN, Double.NaN);
+    }
+
+    /** {@link #curves(String, String, String, Map, int, int)} with a fixed y range (NaN keeps that end automatic). */
+    public static XYChart curves(String title, String xLabel, String yLabel, Map<String, double[][]> series, int width,
+                                 int height, double yMin, double yMax) {
         Objects.requireNonNull(series, "series");
         if (series.isEmpty()) throw new IllegalArgumentException("curves needs at least one series");
         XYChart chart = new XYChartBuilder().width(width).height(height).title(title == null ? "" : title)
@@ -175,6 +181,9 @@ public final class Charts {
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setAntiAlias(true);
         chart.getStyler().setMarkerSize(5);
+        chart.getStyler().setXAxisMin(0.0);
+        if (!Double.isNaN(yMin)) chart.getStyler().setYAxisMin(yMin);
+        if (!Double.isNaN(yMax)) chart.getStyler().setYAxisMax(yMax);
         for (Map.Entry<String, double[][]> e : series.entrySet()) {
             double[][] xy = e.getValue();
             if (xy == null || xy.length != 2 || xy[0].length != xy[1].length || xy[0].length == 0) {
