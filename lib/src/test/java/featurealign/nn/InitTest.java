@@ -1,5 +1,6 @@
 package featurealign.nn;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -65,24 +66,77 @@ class InitTest {
     }
 
     @Test
-    void directLapackCallsGiveNd4jsQrToTheLastBit() {
-        // Init calls geqrf and orgqr itself; ND4J's lapack().geqrf runs the same two routines (plus a slow copy of R).
+    void blockedQrMakesNd4jsLapackCallsToTheLastBit() {
+        // The blocked path calls geqrf and orgqr itself; ND4J's lapack().geqrf runs the same two routines (plus a slow
+        // copy of R). Below 128 columns both run LAPACK's unblocked code, whatever the CPU.
         for (DataType dt : new DataType[]{DataType.FLOAT, DataType.DOUBLE}) {
-            for (int[] s : new int[][]{{300, 120}, {120, 300}, {64, 64}}) {
-                int m = Math.max(s[0], s[1]), n = Math.min(s[0], s[1]);
-                java.util.SplittableRandom gauss = new java.util.SplittableRandom(new Random(9).nextLong());
-                double[] g = new double[m * n];
-                for (int i = 0; i < g.length; i++) g[i] = dt == DataType.FLOAT ? (float) gauss.nextGaussian() : gauss.nextGaussian();
-                INDArray a = Nd4j.create(g, new long[]{m, n}, 'f').castTo(dt).dup('f');
-                INDArray r = Nd4j.create(dt, new long[]{n, n}, 'f');
-                Nd4j.getBlasWrapper().lapack().geqrf(a, r);
-                INDArray signs = Nd4j.create(dt, 1, n);
-                for (int j = 0; j < n; j++) signs.putScalar(0, j, r.getDouble(j, j) < 0 ? -1.0 : 1.0);
-                a.muliRowVector(signs);
-                INDArray expected = s[0] >= s[1] ? a : a.transpose();
-                INDArray actual = Init.orthogonal(s[0], s[1], new Random(9), dt);
-                // Bit for bit (INDArray.equals would allow 1e-5).
-                assertArrayEquals(expected.dup('c').data().asDouble(), actual.dup('c').data().asDouble(), 0.0, dt + " " + s[0] + "x" + s[1]);
+            for (int[] s : new int[][]{{300, 120}, {64, 64}}) {
+                assertSameAsNd4jsQr(dt, s[0], s[1]);
+            }
+        }
+    }
+
+    @Test
+    void blockedQrMakesNd4jsLapackCallsToTheLastBitPastTheCrossover() {
+        // Past 128 columns the blocked code runs, and only a BLAS that gets it right gives a reproducible answer.
+        for (DataType dt : new DataType[]{DataType.FLOAT, DataType.DOUBLE}) {
+            Assumptions.assumeTrue(Init.isometryError(Init.householderQ(Init.gaussian(300, 160, 1, dt), true)) < 1e-3,
+                    "this CPU's BLAS gets LAPACK's blocked " + dt + " QR wrong (see unblockedQr...)");
+            assertSameAsNd4jsQr(dt, 300, 160);
+        }
+    }
+
+    private static void assertSameAsNd4jsQr(DataType dt, int m, int n) {
+        long seed = new Random(9).nextLong();
+        INDArray a = Init.gaussian(m, n, seed, dt);
+        INDArray r = Nd4j.create(dt, new long[]{n, n}, 'f');
+        Nd4j.getBlasWrapper().lapack().geqrf(a, r);
+        INDArray signs = Nd4j.create(dt, 1, n);
+        for (int j = 0; j < n; j++) signs.putScalar(0, j, r.getDouble(j, j) < 0 ? -1.0 : 1.0);
+        a.muliRowVector(signs);
+        INDArray actual = Init.householderQ(Init.gaussian(m, n, seed, dt), true);
+        // Bit for bit (INDArray.equals would allow 1e-5).
+        assertArrayEquals(a.dup('c').data().asDouble(), actual.dup('c').data().asDouble(), 0.0, dt + " " + m + "x" + n);
+    }
+
+    @Test
+    void unblockedQrIsOrthonormalAndIsLapacksOwnBelowItsCrossover() {
+        // Past 128 columns LAPACK's blocked QR uses triangular matrix products (TRMM), which OpenBLAS 0.3.19 gets wrong
+        // on some AVX-512 CPUs; the unblocked QR uses only matrix-vector products.
+        for (DataType dt : new DataType[]{DataType.FLOAT, DataType.DOUBLE}) {
+            double tol = dt == DataType.FLOAT ? 1e-5 : 1e-12;
+            for (int[] s : new int[][]{{200, 144}, {144, 144}, {400, 300}}) {
+                INDArray q = Init.householderQ(Init.gaussian(s[0], s[1], 4, dt), false).castTo(DataType.DOUBLE);
+                double err = q.transpose().mmul(q).sub(Nd4j.eye(s[1])).amaxNumber().doubleValue();
+                assertTrue(err < tol, dt + " " + s[0] + "x" + s[1] + " orthonormal to " + err);
+                assertTrue(Init.isometryError(q) < tol, "the cheap check agrees");
+            }
+            // Below 128 columns geqrf and orgqr run this same unblocked code themselves: identical bits.
+            INDArray blocked = Init.householderQ(Init.gaussian(150, 100, 8, dt), true);
+            INDArray unblocked = Init.householderQ(Init.gaussian(150, 100, 8, dt), false);
+            assertArrayEquals(blocked.dup('c').data().asDouble(), unblocked.dup('c').data().asDouble(), 0.0, dt.toString());
+        }
+    }
+
+    @Test
+    void isometryCheckRejectsAMatrixThatIsNotOrthonormal() {
+        INDArray q = Init.householderQ(Init.gaussian(200, 144, 4, DataType.DOUBLE), false);
+        assertTrue(Init.isometryError(q) < 1e-12);
+        q.putScalar(10, 20, q.getDouble(10, 20) + 0.01);
+        assertTrue(Init.isometryError(q) > 1e-6, "one entry off by 0.01: " + Init.isometryError(q));
+        q.putScalar(3, 7, Double.NaN);
+        assertEquals(Double.POSITIVE_INFINITY, Init.isometryError(q));
+    }
+
+    @Test
+    void largeWeightsAreOrthonormalWhateverTheBlas() {
+        // Sizes past LAPACK's 128-column crossover, in both precisions: the shapes the networks use.
+        for (DataType dt : new DataType[]{DataType.FLOAT, DataType.DOUBLE}) {
+            for (int[] s : new int[][]{{600, 400}, {256, 1152}}) {
+        INDArray w = Init.orthogonal(s[0], s[1], new Random(11), dt).castTo(DataType.DOUBLE);
+        INDArray gram = s[0] >= s[1] ? w.transpose().mmul(w) : w.mmul(w.transpose());
+        double err = gram.sub(Nd4j.eye(Math.min(s[0], s[1]))).amaxNumber().doubleValue();
+        assertTrue(err < (dt == DataType.FLOAT ? 1e-5 : 1e-12), dt + " " + s[0] + "x" + s[1] + ": " + err);
             }
         }
     }
