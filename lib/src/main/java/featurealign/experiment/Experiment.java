@@ -159,12 +159,20 @@ public final class Experiment {
 
     public FaModel model() { return trainer.model(); }
 
-    /** One line that says what this run is, for the top of a notebook or log. */
+    /**
+     * What this run is, for the top of a notebook or log: one line, then the settings that depart from the authors'
+     * ({@link RunConfig#departures()}), one per line.
+     */
     public String describe() {
-        return String.format("%s · profile %s · %d steps of batch %d (%s) · %d training images · %d test images · step %d done",
+        StringBuilder b = new StringBuilder(String.format(
+                "%s · profile %s · %d steps of batch %d (%s) · %d training images · %d test images · step %d done",
                 config.dataset(), config.profile(), config.steps(), config.batchSize(),
                 config.gan() ? "GAN from step " + config.ganStartStep() : "no GAN", trainer.data().size(),
-                testSet.size(), trainer.step());
+                testSet.size(), trainer.step()));
+        var d = config.departures();
+        b.append(d.isEmpty() ? "\nthe authors' settings (no departures)" : "\ndepartures from the authors' settings:");
+        d.forEach((k, v) -> b.append("\n  ").append(k).append(" = ").append(v));
+        return b.toString();
     }
 
     /**

@@ -282,6 +282,14 @@ public final class QualityStudy {
                     .branch("t-2", "cosine, with T = 2 alignment steps", "alignment.steps", "2", "steps", "430")
                     .branch("narrow", "cosine, with conv widths 16-32 (reference 32-64)", "architecture.stageWidths", "16,32", "steps", "1300")
                     .branch("label-x100", "cosine, with conditioning weight 100", "alignment.conditioningWeight", "100")
+                    .branch("narrow-label-x100", "cosine, with conv widths 16-32 and conditioning weight 100",
+                            "architecture.stageWidths", "16,32", "alignment.conditioningWeight", "100", "steps", "1700")
+                    .branch("narrow-label-x100-kl-0.1", "narrow-label-x100, with KL weight 0.1",
+                            "architecture.stageWidths", "16,32", "alignment.conditioningWeight", "100", "fixedKlWeight", "0.1",
+                            "steps", "1700")
+                    .branch("narrow-label-x100-t-2", "narrow-label-x100, with T = 2 alignment steps",
+                            "architecture.stageWidths", "16,32", "alignment.conditioningWeight", "100", "alignment.steps", "2",
+                            "steps", "950")
                     .variants();
             case "cifar10" -> new Design()
                     .step("reference", "the authors' settings", "steps", "340")
@@ -289,9 +297,9 @@ public final class QualityStudy {
                     .step("kl-0.02", "+ KL weight fixed at 0.02 (reference: U(0,1) per image)", "fixedKlWeight", "0.02")
                     .step("narrow", "+ conv widths 16-32-64 (reference 32-64-128)", "architecture.stageWidths", "16,32,64", "steps", "720")
                     .step("cosine", "+ cosine learning-rate decay", "learningRateSchedule", "COSINE")
+                    .branch("cosine-lr-5e-4", "cosine, from learning rate 5e-4", "learningRate", "5e-4")
                     .branch("batch-64", "cosine, with batch 64", "batchSize", "64", "steps", "1100")
                     .branch("kl-0.005", "cosine, with KL weight 0.005", "fixedKlWeight", "0.005")
-                    .branch("label-x10", "cosine, with conditioning weight 10", "alignment.conditioningWeight", "10")
                     .variants();
             case "celeba" -> new Design()
                     .step("reference", "the kit's 64x64 networks at the authors' settings", "steps", "85")
@@ -337,8 +345,8 @@ public final class QualityStudy {
         return switch (dataset) {
             case "mnist", "fashion-mnist" -> List.of(new Variant("paper-10-epochs",
                     "the authors' settings, 10 epochs (4,690 steps)", Map.of("steps", "4690")));
-            case "cifar10" -> List.of(new Variant("paper-30-epochs",
-                    "the authors' settings, 30 epochs of the 10,000-image subset (2,370 steps)", Map.of("steps", "2370")));
+            case "cifar10" -> List.of(new Variant("paper-20-epochs",
+                    "the authors' settings, 20 epochs of the 10,000-image subset (1,580 steps)", Map.of("steps", "1580")));
             case "celeba" -> List.of(new Variant("paper-10-epochs",
                     "the kit's 64x64 networks at the authors' settings, 10 epochs of 3,660 faces (290 steps)",
                     Map.of("steps", "290")));

@@ -74,4 +74,15 @@ class RunConfigTest {
         var neg = assertThrows(IllegalArgumentException.class, () -> old.with("evalEvery", "-1"));
         assertTrue(neg.getMessage().contains("evalEvery = -1"), neg.getMessage());
     }
+
+    @Test
+    void departuresListWhatDiffersFromTheAuthorsSettings() {
+        assertTrue(RunConfig.profile("paper", "cifar10").departures().isEmpty());
+        RunConfig c = RunConfig.profile("paper", "mnist").with("learningRate", "5e-4").with("evalEvery", "10")
+                .with("alignment.conditioningWeight", "30").with("architecture.hidden", "1024");
+        assertEquals(java.util.List.of("alignment.conditioningWeight", "architecture.hidden", "learningRate"),
+                java.util.List.copyOf(c.departures().keySet()), "bookkeeping (evalEvery) is not a departure");
+        assertEquals("5.0E-4 (reference: 1.0E-4)", c.departures().get("learningRate"));
+        assertEquals("1024 (reference: 4096)", c.departures().get("architecture.hidden"));
+    }
 }
