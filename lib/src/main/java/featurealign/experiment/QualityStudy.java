@@ -292,14 +292,14 @@ public final class QualityStudy {
                             "steps", "950")
                     .variants();
             case "cifar10" -> new Design()
-                    .step("reference", "the authors' settings", "steps", "340")
-                    .step("lr-1e-3", "+ learning rate 1e-3 (10x)", "learningRate", "1e-3")
-                    .step("kl-0.02", "+ KL weight fixed at 0.02 (reference: U(0,1) per image)", "fixedKlWeight", "0.02")
-                    .step("narrow", "+ conv widths 16-32-64 (reference 32-64-128)", "architecture.stageWidths", "16,32,64", "steps", "720")
+                    .step("reference", "the authors' settings", "steps", "600")
+                    .step("kl-0.01", "+ KL weight fixed at 0.01 (reference: U(0,1) per image)", "fixedKlWeight", "0.01")
+                    .step("lr-5e-4", "+ learning rate 5e-4 (5x)", "learningRate", "5e-4")
+                    .step("narrow", "+ conv widths 16-32-64, hidden 1024 (reference 32-64-128, 2048)",
+                            "architecture.stageWidths", "16,32,64", "architecture.hidden", "1024", "steps", "1200")
                     .step("cosine", "+ cosine learning-rate decay", "learningRateSchedule", "COSINE")
-                    .branch("cosine-lr-5e-4", "cosine, from learning rate 5e-4", "learningRate", "5e-4")
-                    .branch("batch-64", "cosine, with batch 64", "batchSize", "64", "steps", "1100")
-                    .branch("kl-0.005", "cosine, with KL weight 0.005", "fixedKlWeight", "0.005")
+                    .branch("batch-32-kl-0.005", "cosine, with batch 32 and KL weight 0.005", "batchSize", "32",
+                            "fixedKlWeight", "0.005", "steps", "3000")
                     .variants();
             case "celeba" -> new Design()
                     .step("reference", "the kit's 64x64 networks at the authors' settings", "steps", "85")
