@@ -143,13 +143,13 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                 // MNIST: conv widths 16-32 and hidden 1024 (a step costs ~0.09 s instead of ~0.6 s), KL weight 0.075
                 // (lower sharpens reconstructions but prior samples lose their label: 0.07 gave 16.4 dB and 70.5 %
                 // judge accuracy on FA samples after 2,700 steps, 0.08 gave 15.9 dB and 81 % after 3,000),
-                // conditioning weight 300 on the label term (with 1 the label is ignored and prior samples are random
-                // digits; after 3,000 steps at KL 0.075, 100 gave 16.7 dB and 67 %, 300 kept 85 % at step 2,500 for
-                // 0.9 dB less), Adam 3e-4 on a cosine (5e-4 diverged for ~100 steps in one 2,400-step run); 4,500
-                // encoder steps, then 60 GAN iterations with a 32-channel generator.
+                // conditioning weight 200 on the label term (with 1 the label is ignored and prior samples are random
+                // digits; with KL 0.075 and 4,500 steps, 300 gave 15.99 dB and 79.7 %, 200 gave 16.32 dB and 75.2 %;
+                // 100 with 3,000 steps 16.68 dB and 67.3 %), Adam 3e-4 on a cosine (5e-4 diverged for ~100 steps in
+                // one 2,400-step run); 4,500 encoder steps, then 60 GAN iterations with a 32-channel generator.
                 default -> paper.with("profile", "cpu").with("architecture.stageWidths", "16,32")
                         .with("architecture.hidden", "1024").with("architecture.generatorWidth", "32")
-                        .with("fixedKlWeight", "0.075").with("alignment.conditioningWeight", "300")
+                        .with("fixedKlWeight", "0.075").with("alignment.conditioningWeight", "200")
                         .with("learningRate", "3e-4").with("learningRateSchedule", "COSINE")
                         .with("steps", "4560").with("ganStartStep", "4500").with("evalEvery", "450")
                         .with("checkpointEvery", "1500");
