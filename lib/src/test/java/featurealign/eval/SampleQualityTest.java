@@ -49,8 +49,10 @@ class SampleQualityTest {
     @Test
     void identicalSetsHaveFrechetZero() {
         INDArray a = rows(real.images(), 0, 300);
-        assertEquals(0.0, quality.frechet(a, a.dup()), 1e-6);
-        assertEquals(0.0, quality.frechet(a, quality.statistics(a)), 1e-6);
+        // Zero up to rounding: the judge's features are float32, and with two threads the order of ND4J's reductions
+        // moves the last bits (1.6e-6 seen); the real-vs-real floor of such sets is orders of magnitude larger.
+        assertEquals(0.0, quality.frechet(a, a.dup()), 1e-5);
+        assertEquals(0.0, quality.frechet(a, quality.statistics(a)), 1e-5);
     }
 
     @Test
