@@ -29,6 +29,7 @@ public final class Main {
               evaluate  compute the metrics table of a trained run
               export    write samples or reconstructions as .npy float32 [N,C,H,W]
               study     held-out quality against training time for the reference settings and named departures
+              judge     train (or load) the data set's judge and print its own accuracy on real and blurred images
               fetch     find, verify or download data sets (see 'featurealign fetch --help')
 
             Run 'featurealign <command> --help' for the options of a command.
@@ -152,6 +153,28 @@ public final class Main {
                     out.println("wrote summary.csv and study.png in " + dir);
                 }
             }
+            case "judge" -> {
+                RunConfig c = o.config();
+                Experiment.Data data = Experiment.load(c);
+                long t0 = System.nanoTime();
+                featurealign.eval.Judge judge = Experiment.judgeFor(c.dataset(), c.dataset(), data.train(), out);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                featurealign.eval.Judge.Scores scores = judge.score(data.test(), 2.0);
+                out.println("judge: " + judge.summary());
+                out.println("judge: " + scores);
+                featurealign.eval.MetricsTable t = new featurealign.eval.MetricsTable(c.dataset() + " judge");
+                boolean classes = judge.target() == featurealign.eval.Judge.Target.CLASSES;
+                String what = classes ? "judge accuracy" : "judge attribute accuracy";
+                t.add(what + ", real test images", scores.real(), "fraction", scores.images() + " test images");
+                t.add(what + ", blurred test images", scores.blurred(), "fraction", scores.images()
+                        + " test images blurred with Gaussian σ = " + scores.blurSigma() + " px");
+                t.add("judge training time", judge.summary().seconds(), "s", judge.summary().settings());
+                t.add("judge train-or-load time", seconds, "s", "this call");
+                java.nio.file.Files.createDirectories(o.out());
+                t.saveCsv(o.out().resolve("judge.csv"));
+                out.println(t);
+                out.println("wrote " + o.out().resolve("judge.csv"));
+            }
             default -> {
                 err.print("unknown command '" + command + "'\n\n" + USAGE);
                 return 2;
@@ -204,6 +227,9 @@ public final class Main {
                     + "  --variants A,B    run only these variants\n"
                     + "  --long            the long runs instead: the authors' settings over many epochs (long-runs.csv,\n"
                     + "                    long-runs.png, curves per epoch)\n";
+            case "judge" -> "Usage: featurealign judge [options]\n\nTrains the data set's judge on its training images (or"
+                    + " loads the cached one), prints its accuracy on the real test images and on them blurred with σ = 2 px,"
+                    + " and writes judge.csv in --out.\n\n" + COMMON;
             default -> "unknown command '" + command + "'\n\n" + USAGE;
         };
     }

@@ -136,9 +136,73 @@ public final class ImageMetrics {
         if (images.rank() != 4 || images.size(0) < 2) {
             throw new IllegalArgumentException("spread needs [N,C,H,W] images with N >= 2, got " + Arrays.toString(images.shape()));
         }
-        try (INDArray d = images.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE); INDArray std = d.std(false, 0)) {
+        // castTo returns the array itself when it is already double: only the copy may be closed.
+        INDArray d = images.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        try (INDArray std = d.std(false, 0)) {
             return std.meanNumber().doubleValue();
+        } finally {
+            if (d != images) d.close();
         }
+    }
+
+    /**
+     * Gradient energy of an image set: the mean over images, channels and pixel pairs of the squared difference between
+     * horizontally and vertically adjacent pixels (pixels in [0,1]). Blur lowers it, noise raises it; alone it means
+     * little, so compare sets with {@link #sharpnessRatio}.
+     */
+    public static double sharpness(INDArray images) {
+        if (images.rank() != 4 || images.size(0) < 1 || images.size(2) < 2 || images.size(3) < 2) {
+            throw new IllegalArgumentException("sharpness needs [N,C,H,W] images with H, W >= 2, got " + Arrays.toString(images.shape()));
+        }
+        int n = (int) images.size(0), c = (int) images.size(1), h = (int) images.size(2), w = (int) images.size(3);
+        double[] v = images.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
+        double sum = 0;
+        long pairs = 0;
+        for (int plane = 0; plane < n * c; plane++) {
+            int base = plane * h * w;
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    double p = v[base + y * w + x];
+                    if (x + 1 < w) { double d = v[base + y * w + x + 1] - p; sum += d * d; pairs++; }
+                    if (y + 1 < h) { double d = v[base + (y + 1) * w + x] - p; sum += d * d; pairs++; }
+                }
+            }
+        }
+        return sum / pairs;
+    }
+
+    /** {@link #sharpness} of {@code images} over that of {@code real}: 1 = as sharp as real images, below 1 = blurrier. */
+    public static double sharpnessRatio(INDArray images, INDArray real) {
+        double r = sharpness(real);
+        if (!(r > 0)) throw new IllegalArgumentException("the real images are flat (sharpness 0): no ratio to them");
+        return sharpness(images) / r;
+    }
+
+    /** Mean of each channel over all images and pixels of {@code [N,C,H,W]} images. */
+    public static double[] channelMeans(INDArray images) {
+        if (images.rank() != 4) throw new IllegalArgumentException("channel means need [N,C,H,W] images, got " + Arrays.toString(images.shape()));
+        // castTo returns the array itself when it is already double: only the copy may be closed.
+        INDArray d = images.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        try (INDArray m = d.mean(0, 2, 3)) {
+            return m.toDoubleVector();
+        } finally {
+            if (d != images) d.close();
+        }
+    }
+
+    /** The largest absolute difference between two equally long vectors. */
+    public static double maxAbsDifference(double[] a, double[] b) {
+        if (a.length != b.length) throw new IllegalArgumentException("lengths differ: " + a.length + " vs " + b.length);
+        double max = 0;
+        for (int i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+        return max;
+    }
+
+    /** Per-channel means as "(0.531, 0.402, 0.339)". */
+    public static String formatMeans(double[] means) {
+        StringBuilder b = new StringBuilder("(");
+        for (int i = 0; i < means.length; i++) b.append(i == 0 ? "" : ", ").append(String.format(java.util.Locale.ROOT, "%.3f", means[i]));
+        return b.append(")").toString();
     }
 
     // ---- SSIM of one channel -------------------------------------------------------------------------------

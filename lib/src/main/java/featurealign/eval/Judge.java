@@ -58,13 +58,32 @@ import java.util.zip.CRC32;
 public final class Judge {
 
     /** Version of the file format (and of the training procedure): part of every cache key. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     private static final byte[] MAGIC = "FAJUDGE\n".getBytes(StandardCharsets.US_ASCII);
     private static final DataType DTYPE = DataType.FLOAT;
     /** Images per inference batch: big enough to keep ops busy, small enough for a few hundred MB at 32×32. */
     private static final int INFERENCE_BATCH = 500;
     /** Training steps between explicit collections: ND4J frees off-heap buffers only on GC (ND4J M2.1 facts measured for the kit). */
     private static final int GC_EVERY_STEPS = 4;
+
+    /**
+     * What a judge predicts: one class of K (softmax, cross-entropy), or K independent binary attributes (sigmoid,
+     * binary cross-entropy summed over attributes), such as CelebA's 40.
+     */
+    public enum Target { CLASSES, ATTRIBUTES }
+
+    /**
+     * A judge's own quality on real test images, printed and written beside every number it produces: accuracy (for
+     * attributes: the mean over images and attributes) on the clean images and on the same images blurred with
+     * Gaussian σ = {@code blurSigma} pixels.
+     */
+    public record Scores(Target target, double real, double blurred, double blurSigma, int images) {
+        @Override public String toString() {
+            return String.format(Locale.ROOT, "%s %.2f %% on %d real test images, %.2f %% on them blurred with σ = %s px",
+                    target == Target.CLASSES ? "accuracy" : "mean attribute accuracy", 100 * real, images,
+                    100 * blurred, Double.toString(blurSigma));
+        }
+    }
 
     /** What the judge was trained on and how long it took; stored in the judge file. */
     public record TrainingSummary(String data, String settings, int steps, double finalEpochLoss, double seconds) {
@@ -75,6 +94,7 @@ public final class Judge {
     }
 
     private final Shape image;
+    private final Target target;
     private final int classes;
     private final JudgeConfig config;
     private final NetworkSpec spec;
@@ -85,13 +105,15 @@ public final class Judge {
     private final SameDiff sd;
     private final Network network;
 
-    private Judge(Shape image, int classes, JudgeConfig config, String dataFingerprint, TrainingSummary summary) {
+    private Judge(Shape image, Target target, int classes, JudgeConfig config, String dataFingerprint,
+                  TrainingSummary summary) {
         this.image = image;
+        this.target = target;
         this.classes = classes;
         this.config = config;
         this.spec = architecture(image, classes, config);
         this.dataFingerprint = dataFingerprint;
-        this.key = cacheKey(spec, config, dataFingerprint);
+        this.key = cacheKey(target, spec, config, dataFingerprint);
         this.summary = summary;
         this.sd = SameDiff.create();
         this.network = Network.declare(sd, spec, DTYPE);
@@ -101,11 +123,18 @@ public final class Judge {
         // The input of the last (dense → logits) layer is the feature vector after its leaky ReLU.
         pass.inputs().get(spec.layers().size() - 1).rename("features");
         SDVariable logits = pass.output().rename("logits");
-        // Log-softmax by hand: SameDiff M2.1's logSoftmax(x, dim) fails when building its gradient. Subtracting the
-        // row max keeps exp() finite; its gradient contributions cancel exactly.
-        SDVariable shifted = logits.sub(logits.max(true, 1));
-        SDVariable logProbabilities = shifted.sub(sd.math().log(sd.math().exp(shifted).sum(true, 1)));
-        SDVariable perSample = labels.mul(logProbabilities).sum(1).neg();
+        SDVariable perSample;
+        if (target == Target.CLASSES) {
+            // Log-softmax by hand: SameDiff M2.1's logSoftmax(x, dim) fails when building its gradient. Subtracting
+            // the row max keeps exp() finite; its gradient contributions cancel exactly.
+            SDVariable shifted = logits.sub(logits.max(true, 1));
+            SDVariable logProbabilities = shifted.sub(sd.math().log(sd.math().exp(shifted).sum(true, 1)));
+            perSample = labels.mul(logProbabilities).sum(1).neg();
+        } else {
+            // Binary cross-entropy with logits in its stable form: max(l,0) − l·t + log(1 + exp(−|l|)), t in {0,1}.
+            SDVariable stable = sd.math().log(sd.math().exp(sd.math().abs(logits).neg()).add(1.0));
+            perSample = sd.nn().relu(logits, 0).sub(logits.mul(labels)).add(stable).sum(1);
+        }
         perSample.mean("loss");
         sd.setLossVariables("loss");
     }
@@ -148,36 +177,52 @@ public final class Judge {
      * @param progress receives a line per ~100 steps and per epoch (null: silent)
      */
     public static Judge train(INDArray images, int[] labels, int classes, JudgeConfig config, Consumer<String> progress) {
-        try (TrainingData data = TrainingData.of(images, labels, classes, config)) {
+        try (TrainingData data = TrainingData.of(images, classTargets(labels, classes, images), Target.CLASSES, config)) {
+            return train(data, config, progress == null ? s -> { } : progress);
+        }
+    }
+
+    /**
+     * Trains an attribute judge.
+     *
+     * @param images     {@code [N,C,H,W]} training images in [0,1]
+     * @param attributes {@code [N,K]} attribute values, +1 (present) or −1 (absent), as {@link ImageSet#attributesMatrix}
+     */
+    public static Judge trainAttributes(INDArray images, INDArray attributes, JudgeConfig config, Consumer<String> progress) {
+        try (TrainingData data = TrainingData.of(images, attributeTargets(attributes, images), Target.ATTRIBUTES, config)) {
             return train(data, config, progress == null ? s -> { } : progress);
         }
     }
 
     private static Judge train(TrainingData data, JudgeConfig config, Consumer<String> progress) {
         long start = System.nanoTime();
-        Judge judge = new Judge(data.image, data.classes, config, data.fingerprint, null);
+        Judge judge = new Judge(data.image, data.target, data.classes, config, data.fingerprint, null);
         judge.network.initialize(config.seed());
         Map<String, INDArray> parameters = new LinkedHashMap<>();
         for (SDVariable v : judge.network.parameters()) parameters.put(v.name(), v.getArr());
         List<String> names = List.copyOf(parameters.keySet());
         Adam adam = new Adam(config.learningRate(), 0.9, 0.999, 1e-8);
-        int n = data.labels.length;
+        int n = data.size();
         int stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
         int step = 0;
         double lastEpochLoss = Double.NaN;
         progress.accept(String.format(Locale.ROOT, "judge: training %s on %s (%d steps per epoch, %d epochs)",
                 judge.spec.layers().size() + "-layer CNN, " + judge.spec.parameterCount() + " parameters",
                 data.description, stepsPerEpoch, config.epochs()));
+        long totalSteps = (long) stepsPerEpoch * config.epochs();
+        int imageSize = (int) data.image.size();
         for (int epoch = 0; epoch < config.epochs(); epoch++) {
             int[] order = shuffled(n, new Random(config.seed() * 1_000_003L + epoch));
+            Random augmentationRng = new Random(config.seed() * 7_000_003L + epoch);
             double lossSum = 0;
             for (int s = 0; s < stepsPerEpoch; s++) {
                 int from = s * config.batchSize(), to = Math.min(n, from + config.batchSize());
                 int[] rows = Arrays.copyOfRange(order, from, to);
                 double loss;
+                adam.setLearningRate(config.learningRate() * 0.5 * (1 + Math.cos(Math.PI * step / totalSteps)));
                 // x shares flat's buffer: only flat is closed.
-                try (INDArray flat = Nd4j.pullRows(data.flatImages, 1, rows);
-                     INDArray y = oneHot(data.labels, rows, data.classes)) {
+                try (INDArray flat = augmented(data, rows, config.augmentation(), augmentationRng, imageSize);
+                     INDArray y = data.targets(rows)) {
                     INDArray x = flat.reshape('c', data.image.withBatch(rows.length));
                     OutAndGrad out = GraphCalls.gradientsAndOutputs(judge.sd, Map.of("x", x, "labels", y),
                             List.of("loss"), names);
@@ -227,9 +272,16 @@ public final class Judge {
      */
     public static Judge loadOrTrain(Path cacheFile, INDArray images, int[] labels, int classes, JudgeConfig config,
                                     Consumer<String> progress) throws IOException {
+        try (TrainingData data = TrainingData.of(images, classTargets(labels, classes, images), Target.CLASSES, config)) {
+            return loadOrTrain(cacheFile, data, config, progress);
+        }
+    }
+
+    private static Judge loadOrTrain(Path cacheFile, TrainingData data, JudgeConfig config, Consumer<String> progress)
+            throws IOException {
         Consumer<String> log = progress == null ? s -> { } : progress;
-        try (TrainingData data = TrainingData.of(images, labels, classes, config)) {
-            String expected = cacheKey(architecture(data.image, classes, config), config, data.fingerprint);
+        {
+            String expected = cacheKey(data.target, architecture(data.image, data.classes, config), config, data.fingerprint);
             if (Files.exists(cacheFile)) {
                 try {
                     Judge cached = load(cacheFile);
@@ -257,8 +309,32 @@ public final class Judge {
      */
     public static Judge loadOrTrain(Path cacheFile, ImageSet train, JudgeConfig config, Consumer<String> progress)
             throws IOException {
+        if (!train.hasLabels() && !train.hasAttributes()) {
+            throw new IllegalArgumentException(train.name() + " has neither class labels nor attributes; a judge needs one");
+        }
         try (INDArray images = train.toFloatNCHW()) {
-            return loadOrTrain(cacheFile, images, labelsOf(train), train.classCount(), config, progress);
+            if (train.hasLabels()) return loadOrTrain(cacheFile, images, labelsOf(train), train.classCount(), config, progress);
+            try (INDArray attributes = train.attributesMatrix(train.allIndices(), DataType.FLOAT);
+                 TrainingData data = TrainingData.of(images, attributeTargets(attributes, images), Target.ATTRIBUTES, config)) {
+                return loadOrTrain(cacheFile, data, config, progress);
+            }
+        }
+    }
+
+    /**
+     * This judge's {@link Scores} on a test set: class accuracy (or mean attribute accuracy) on its images as they are
+     * and blurred with σ = {@code blurSigma} pixels.
+     */
+    public Scores score(ImageSet test, double blurSigma) {
+        try (INDArray images = test.toFloatNCHW(); INDArray blurredImages = Augmentation.blurred(images, blurSigma)) {
+            if (target == Target.CLASSES) {
+                int[] labels = labelsOf(test);
+                return new Scores(target, accuracy(images, labels), accuracy(blurredImages, labels), blurSigma, test.size());
+            }
+            try (INDArray attributes = test.attributesMatrix(test.allIndices(), DataType.FLOAT)) {
+                return new Scores(target, attributeAccuracy(images, attributes), attributeAccuracy(blurredImages, attributes),
+                        blurSigma, test.size());
+            }
         }
     }
 
@@ -272,8 +348,32 @@ public final class Judge {
 
     // --------------------------------------------------------------------------------------------------- inference
 
+    /**
+     * Mean attribute accuracy (0..1) of an attribute judge: the share of (image, attribute) pairs whose sign of the
+     * logit matches {@code attributes} ({@code [N,K]}, +1 or −1).
+     */
+    public double attributeAccuracy(INDArray images, INDArray attributes) {
+        if (target != Target.ATTRIBUTES) throw new IllegalStateException("this judge predicts classes, not attributes");
+        int n = checkImages(images, "images");
+        if (attributes == null || attributes.rank() != 2 || attributes.size(0) != n || attributes.size(1) != classes) {
+            throw new IllegalArgumentException("attributes: expected [" + n + "," + classes + "], got "
+                    + (attributes == null ? "null" : Arrays.toString(attributes.shape())));
+        }
+        float[] truth = attributes.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        long[] correct = {0};
+        forEachBatch(images, "logits", (from, logits) -> {
+            float[] l = logits.castTo(DataType.FLOAT).dup('c').data().asFloat();
+            for (int i = 0; i < l.length; i++) if ((l[i] > 0) == (truth[from * classes + i] > 0)) correct[0]++;
+        });
+        return (double) correct[0] / ((long) n * classes);
+    }
+
+    /** What this judge predicts. */
+    public Target target() { return target; }
+
     /** Predicted class per image (argmax of the logits). */
     public int[] predict(INDArray images) {
+        if (target != Target.CLASSES) throw new IllegalStateException("this judge predicts attributes, not classes");
         int n = checkImages(images, "images");
         int[] predicted = new int[n];
         forEachBatch(images, "logits", (from, logits) -> {
@@ -378,8 +478,8 @@ public final class Judge {
      * The cache key of a judge: hex SHA-256 over the format version, the network spec, the training settings and the
      * training-data fingerprint.
      */
-    static String cacheKey(NetworkSpec spec, JudgeConfig config, String dataFingerprint) {
-        String text = "featurealign judge v" + FORMAT_VERSION + "\n" + spec + "\n" + config.trainingDescription()
+    static String cacheKey(Target target, NetworkSpec spec, JudgeConfig config, String dataFingerprint) {
+        String text = "featurealign judge v" + FORMAT_VERSION + " " + target + "\n" + spec + "\n" + config.trainingDescription()
                 + "\n" + dataFingerprint;
         return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
     }
@@ -395,6 +495,7 @@ public final class Judge {
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(image.rank());
             for (int d : image.dims()) out.writeInt(d);
+            out.writeUTF(target.name());
             out.writeInt(classes);
             out.writeInt(config.stageWidths().size());
             for (int w : config.stageWidths()) out.writeInt(w);
@@ -405,6 +506,11 @@ public final class Judge {
             out.writeDouble(config.learningRate());
             out.writeLong(config.seed());
             out.writeInt(config.trainingLimit());
+            Augmentation aug = config.augmentation();
+            out.writeInt(aug.maxShift());
+            out.writeBoolean(aug.horizontalFlip());
+            for (double v : new double[]{aug.blurProbability(), aug.minBlurSigma(), aug.maxBlurSigma(), aug.contrast(),
+                    aug.brightness(), aug.noiseProbability(), aug.maxNoiseStd()}) out.writeDouble(v);
             out.writeUTF(dataFingerprint);
             out.writeUTF(key);
             out.writeUTF(summary.data());
@@ -489,18 +595,33 @@ public final class Judge {
             int rank = in.readInt();
             if (rank != 3) throw new JudgeFileException(file, "image rank " + rank + ", expected 3 ([C,H,W])");
             Shape image = Shape.image(in.readInt(), in.readInt(), in.readInt());
+            String targetName = in.readUTF();
+            Target target;
+            try {
+                target = Target.valueOf(targetName);
+            } catch (IllegalArgumentException e) {
+                throw new JudgeFileException(file, "target '" + targetName + "', expected one of " + Arrays.toString(Target.values()));
+            }
             int classes = in.readInt();
             int stageCount = in.readInt();
             if (stageCount < 0 || stageCount > 64) throw new JudgeFileException(file, "implausible stage count " + stageCount);
             List<Integer> stages = new ArrayList<>();
             for (int i = 0; i < stageCount; i++) stages.add(in.readInt());
-            JudgeConfig config = new JudgeConfig(stages, in.readInt(), in.readDouble(), in.readInt(), in.readInt(),
-                    in.readDouble(), in.readLong(), in.readInt());
+            int featureWidth = in.readInt();
+            double slope = in.readDouble();
+            int epochs = in.readInt(), batchSize = in.readInt();
+            double learningRate = in.readDouble();
+            long seed = in.readLong();
+            int limit = in.readInt();
+            Augmentation augmentation = new Augmentation(in.readInt(), in.readBoolean(), in.readDouble(), in.readDouble(),
+                    in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble());
+            JudgeConfig config = new JudgeConfig(stages, featureWidth, slope, epochs, batchSize, learningRate, seed, limit,
+                    augmentation);
             String fingerprint = in.readUTF();
             String storedKey = in.readUTF();
             TrainingSummary summary = new TrainingSummary(in.readUTF(), in.readUTF(), in.readInt(), in.readDouble(),
                     in.readDouble());
-            Judge judge = new Judge(image, classes, config, fingerprint, summary);
+            Judge judge = new Judge(image, target, classes, config, fingerprint, summary);
             if (!judge.key.equals(storedKey)) {
                 throw new JudgeFileException(file, "its key does not match its architecture and settings under this "
                         + "version of the kit (architecture changed?); delete it so the judge is retrained");
@@ -540,53 +661,109 @@ public final class Judge {
 
     // ---------------------------------------------------------------------------------------------------- helpers
 
-    /** The training data prepared once: float32 c-order [N, C·H·W] rows, labels and their content fingerprint. */
-    private record TrainingData(Shape image, int classes, INDArray flatImages, int[] labels, String fingerprint,
-                                String description) implements AutoCloseable {
+    /**
+     * Training targets before preparation: {@code values} holds N rows of K floats (one-hot classes, or attributes as
+     * 0/1), row-major.
+     */
+    private record Targets(float[] values, int count) {}
+
+    /** One-hot rows for class ids, checked against {@code classes} and the number of images. */
+    private static Targets classTargets(int[] labels, int classes, INDArray images) {
+        if (classes < 2) throw new IllegalArgumentException("classes must be >= 2, got " + classes);
+        long n = images == null ? -1 : images.size(0);
+        if (labels == null || labels.length != n) {
+            throw new IllegalArgumentException("labels: expected " + n + " (one per image), got "
+                    + (labels == null ? "null" : labels.length));
+        }
+        float[] values = new float[labels.length * classes];
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new IllegalArgumentException("labels[" + i + "] = " + labels[i] + ", expected 0.." + (classes - 1));
+            }
+            values[i * classes + labels[i]] = 1f;
+        }
+        return new Targets(values, classes);
+    }
+
+    /** 0/1 rows from ±1 attributes {@code [N,K]}. */
+    private static Targets attributeTargets(INDArray attributes, INDArray images) {
+        long n = images == null ? -1 : images.size(0);
+        if (attributes == null || attributes.rank() != 2 || attributes.size(0) != n || attributes.size(1) < 1) {
+            throw new IllegalArgumentException("attributes: expected [" + n + ",K] of ±1, got "
+                    + (attributes == null ? "null" : Arrays.toString(attributes.shape())));
+        }
+        float[] values = attributes.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != 1f && values[i] != -1f) {
+                throw new IllegalArgumentException("attributes[" + (i / attributes.size(1)) + "," + (i % attributes.size(1))
+                        + "] = " + values[i] + ", expected +1 or -1");
+            }
+            values[i] = values[i] > 0 ? 1f : 0f;
+        }
+        return new Targets(values, (int) attributes.size(1));
+    }
+
+    /** The training data prepared once: float32 c-order [N, C·H·W] rows, targets and their content fingerprint. */
+    private record TrainingData(Shape image, Target target, int classes, INDArray flatImages, float[] targetValues,
+                                String fingerprint, String description) implements AutoCloseable {
 
         /** Frees the float32 copy at once rather than at the next GC. */
         @Override public void close() { flatImages.close(); }
 
-        static TrainingData of(INDArray images, int[] labels, int classes, JudgeConfig config) {
+        int size() { return targetValues.length / classes; }
+
+        /** The target rows of {@code rows}, {@code [rows.length, classes]}. */
+        INDArray targets(int[] rows) {
+            float[] values = new float[rows.length * classes];
+            for (int i = 0; i < rows.length; i++) System.arraycopy(targetValues, rows[i] * classes, values, i * classes, classes);
+            return Nd4j.create(values, new long[]{rows.length, classes}, 'c');
+        }
+
+        static TrainingData of(INDArray images, Targets targets, Target target, JudgeConfig config) {
             if (images == null || images.rank() != 4) {
                 throw new IllegalArgumentException("images: expected [N,C,H,W], got "
                         + (images == null ? "null" : Arrays.toString(images.shape())));
             }
-            if (classes < 2) throw new IllegalArgumentException("classes must be >= 2, got " + classes);
+            if (target == Target.CLASSES && targets.count() < 2) {
+                throw new IllegalArgumentException("classes must be >= 2, got " + targets.count());
+            }
             long n = images.size(0);
-            if (labels == null || labels.length != n) {
-                throw new IllegalArgumentException("labels: expected " + n + " (one per image), got "
-                        + (labels == null ? "null" : labels.length));
-            }
             int used = config.trainingLimit() == 0 ? (int) n : (int) Math.min(n, config.trainingLimit());
-            for (int i = 0; i < used; i++) {
-                if (labels[i] < 0 || labels[i] >= classes) {
-                    throw new IllegalArgumentException("labels[" + i + "] = " + labels[i] + ", expected 0.." + (classes - 1));
-                }
-            }
             Shape image = Shape.image((int) images.size(1), (int) images.size(2), (int) images.size(3));
             INDArray subset = images.get(NDArrayIndex.interval(0, used), NDArrayIndex.all(), NDArrayIndex.all(),
                     NDArrayIndex.all());
             INDArray flat = floatCopy(subset).reshape('c', used, image.size());
             requireUnitRange(flat, "images");
-            int[] usedLabels = Arrays.copyOf(labels, used);
-            String fingerprint = Judge.fingerprint(flat, usedLabels, classes, image);
-            String description = String.format(Locale.ROOT, "%d images %s, %d classes, data sha256 %s", used, image,
-                    classes, fingerprint.substring(0, 16));
-            return new TrainingData(image, classes, flat, usedLabels, fingerprint, description);
+            float[] usedTargets = Arrays.copyOf(targets.values(), used * targets.count());
+            String fingerprint = Judge.fingerprint(flat, usedTargets, target, targets.count(), image);
+            String description = String.format(Locale.ROOT, "%d images %s, %d %s, data sha256 %s", used, image,
+                    targets.count(), target == Target.CLASSES ? "classes" : "attributes", fingerprint.substring(0, 16));
+            return new TrainingData(image, target, targets.count(), flat, usedTargets, fingerprint, description);
         }
     }
 
-    /** SHA-256 over image shape, classes, labels and the float32 pixel values (little-endian). */
-    private static String fingerprint(INDArray flatFloat, int[] labels, int classes, Shape image) {
+    /** The rows of a training batch, augmented on the host when the config asks for it: {@code [rows, C·H·W]}. */
+    private static INDArray augmented(TrainingData data, int[] rows, Augmentation augmentation, Random rng, int imageSize) {
+        INDArray flat = Nd4j.pullRows(data.flatImages, 1, rows);
+        if (augmentation.isNone()) return flat;
+        float[] pixels = flat.data().asFloat();
+        flat.close();
+        augmentation.apply(pixels, rows.length, data.image.dim(0), data.image.dim(1), data.image.dim(2), rng);
+        return Nd4j.create(pixels, new long[]{rows.length, imageSize}, 'c');
+    }
+
+    /** SHA-256 over target kind, image shape, target count, the targets and the float32 pixel values (little-endian). */
+    private static String fingerprint(INDArray flatFloat, float[] targets, Target target, int count, Shape image) {
         MessageDigest digest = sha256();
-        ByteBuffer header = ByteBuffer.allocate(4 * (5 + labels.length)).order(ByteOrder.LITTLE_ENDIAN);
-        header.putInt(labels.length).putInt(image.dim(0)).putInt(image.dim(1)).putInt(image.dim(2)).putInt(classes);
-        for (int l : labels) header.putInt(l);
+        int n = targets.length / count;
+        digest.update(target.name().getBytes(StandardCharsets.US_ASCII));
+        ByteBuffer header = ByteBuffer.allocate(4 * (5 + targets.length)).order(ByteOrder.LITTLE_ENDIAN);
+        header.putInt(n).putInt(image.dim(0)).putInt(image.dim(1)).putInt(image.dim(2)).putInt(count);
+        for (float t : targets) header.putFloat(t);
         digest.update(header.array());
         int chunkRows = Math.max(1, (1 << 20) / (int) Math.max(1, image.size()));
-        for (int from = 0; from < labels.length; from += chunkRows) {
-            int to = Math.min(labels.length, from + chunkRows);
+        for (int from = 0; from < n; from += chunkRows) {
+            int to = Math.min(n, from + chunkRows);
             try (INDArray chunk = flatFloat.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()).dup('c')) {
                 float[] values = chunk.data().asFloat();
                 ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -619,12 +796,6 @@ public final class Judge {
             throw new IllegalArgumentException(what + ": pixels must be in [0,1], found values in [" + min + ", "
                     + max + "]" + (Double.isNaN(min) || Double.isNaN(max) ? " (NaN)" : ""));
         }
-    }
-
-    private static INDArray oneHot(int[] labels, int[] rows, int classes) {
-        float[] values = new float[rows.length * classes];
-        for (int i = 0; i < rows.length; i++) values[i * classes + labels[rows[i]]] = 1f;
-        return Nd4j.create(values, new long[]{rows.length, classes}, 'c');
     }
 
     private static int[] shuffled(int n, Random rng) {

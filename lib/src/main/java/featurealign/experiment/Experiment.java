@@ -45,6 +45,8 @@ public final class Experiment {
     private final FaTrainer trainer;
     private final Map<String, BufferedImage> figures = new LinkedHashMap<>();
     private HeldOutEvaluation heldOut;
+    private Judge judge;
+    private Judge.Scores judgeScores;
 
     private Experiment(RunConfig config, Path outputDir, ImageSet trainSet, ImageSet testSet, FaTrainer trainer) {
         this.config = config;
@@ -72,7 +74,11 @@ public final class Experiment {
      * the architecture's size, the first {@code trainLimit} training images and enough test images for the metrics).
      */
     public static Data load(RunConfig config) throws IOException {
-        DataStore store = DataStore.fromEnvironment();
+        return load(config, DataStore.fromEnvironment());
+    }
+
+    /** As {@link #load(RunConfig)} from a given data store. */
+    public static Data load(RunConfig config, DataStore store) throws IOException {
         return switch (config.dataset()) {
             case "mnist" -> new Data(store.mnist(Split.TRAIN), store.mnist(Split.TEST));
             case "fashion-mnist" -> new Data(store.fashionMnist(Split.TRAIN), store.fashionMnist(Split.TEST));
@@ -367,29 +373,57 @@ public final class Experiment {
         if (smp.refined() != null) {
             t.add("sample spread, GAN samples", ImageMetrics.spread(smp.refined()) / h.realSpread(), "ratio", spreadNote);
         }
-        if (testSet.hasLabels() && k > 0) {
-            Judge judge = judge(log);
+        // Two disjoint random real sets of the samples' size: the reference for sharpness, colour and the Fréchet
+        // distance, and its floor (MNIST's test set is ordered: its halves differ a lot in judge space).
+        int[] perm = ImageSet.sampleIndices(testSet.size(), Math.min(testSet.size(), 2 * m), config.seed() + 505);
+        java.util.List<Integer> shuffled = new java.util.ArrayList<>();
+        for (int i : perm) shuffled.add(i);
+        java.util.Collections.shuffle(shuffled, new java.util.Random(config.seed() + 505));
+        int half = Math.min(m, shuffled.size() / 2);
+        int[] a = shuffled.subList(0, half).stream().mapToInt(Integer::intValue).toArray();
+        int[] b = shuffled.subList(half, 2 * half).stream().mapToInt(Integer::intValue).toArray();
+        INDArray realA = testSet.toNCHW(a, dt), realB = testSet.toNCHW(b, dt);
+        String sharpNote = "gradient energy over that of " + half + " random test images; 1 = as sharp as real images";
+        t.add("sharpness, reconstructions", ImageMetrics.sharpnessRatio(rec, x), "ratio",
+                "gradient energy over that of the " + n + " test images reconstructed; 1 = as sharp");
+        t.add("sharpness, FA samples", ImageMetrics.sharpnessRatio(smp.featureAlignment(), realA), "ratio", sharpNote);
+        if (smp.refined() != null) t.add("sharpness, GAN samples", ImageMetrics.sharpnessRatio(smp.refined(), realA), "ratio", sharpNote);
+        double[] realMeans = ImageMetrics.channelMeans(realA);
+        t.add("channel means, FA samples", ImageMetrics.maxAbsDifference(ImageMetrics.channelMeans(smp.featureAlignment()), realMeans),
+                "max |Δ|", channelNote(ImageMetrics.channelMeans(smp.featureAlignment()), realMeans, half));
+        if (smp.refined() != null) {
+            t.add("channel means, GAN samples", ImageMetrics.maxAbsDifference(ImageMetrics.channelMeans(smp.refined()), realMeans),
+                    "max |Δ|", channelNote(ImageMetrics.channelMeans(smp.refined()), realMeans, half));
+        }
+        Judge judge = judgeOrNull(log);
+        if (judge != null) {
+            Judge.Scores scores = judgeScores(log);
             SampleQuality q = new SampleQuality(judge);
-            int[] testLabels = Judge.labelsOf(testSet);
-            try (INDArray all = testSet.toNCHW(testSet.allIndices(), org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
-                t.add("judge accuracy, real test images", judge.accuracy(all, testLabels), "fraction",
-                        testSet.size() + " test images (the judge's own quality)");
+            boolean classes = judge.target() == Judge.Target.CLASSES;
+            String what = classes ? "judge accuracy" : "judge attribute accuracy";
+            t.add(what + ", real test images", scores.real(), "fraction",
+                    scores.images() + " test images (the judge's own quality)");
+            t.add(what + ", blurred test images", scores.blurred(), "fraction", scores.images()
+                    + " test images blurred with Gaussian σ = " + scores.blurSigma() + " px (the judge's own quality)");
+            if (classes) {
+                int[] testLabels = Judge.labelsOf(testSet);
+                t.add("judge accuracy, reconstructions", q.accuracy(rec, java.util.Arrays.copyOf(testLabels, n)), "fraction",
+                        "w.r.t. the true labels; " + recNote);
+            } else {
+                try (INDArray attributes = testSet.attributesMatrix(range(n), org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
+                    t.add("judge attribute accuracy, reconstructions", judge.attributeAccuracy(rec, attributes), "fraction",
+                            "w.r.t. the true attributes; " + recNote);
+                }
             }
-            t.add("judge accuracy, reconstructions", q.accuracy(rec, java.util.Arrays.copyOf(testLabels, n)), "fraction",
-                    "w.r.t. the true labels; " + recNote);
             int[] requested = HeldOutEvaluation.sampleLabels(config, m);
-            // Two disjoint random real sets: MNIST's test set is ordered (its halves differ a lot in judge space).
-            int[] perm = ImageSet.sampleIndices(testSet.size(), 2 * m, config.seed() + 505);
-            java.util.List<Integer> shuffled = new java.util.ArrayList<>();
-            for (int i : perm) shuffled.add(i);
-            java.util.Collections.shuffle(shuffled, new java.util.Random(config.seed() + 505));
-            int[] a = shuffled.subList(0, m).stream().mapToInt(Integer::intValue).toArray();
-            int[] b = shuffled.subList(m, 2 * m).stream().mapToInt(Integer::intValue).toArray();
-            INDArray realA = testSet.toNCHW(a, dt), realB = testSet.toNCHW(b, dt);
-            t.add("judge accuracy, FA samples", q.accuracy(smp.featureAlignment(), requested), "fraction", "w.r.t. the requested labels; " + sNote);
+            if (classes && k > 0) {
+                t.add("judge accuracy, FA samples", q.accuracy(smp.featureAlignment(), requested), "fraction", "w.r.t. the requested labels; " + sNote);
+            }
             t.addFrechet("Fréchet distance, FA samples", q.compare(smp.featureAlignment(), realA, realB), "vs random test images");
             if (smp.refined() != null) {
-                t.add("judge accuracy, GAN samples", q.accuracy(smp.refined(), requested), "fraction", "w.r.t. the requested labels; " + sNote);
+                if (classes && k > 0) {
+                    t.add("judge accuracy, GAN samples", q.accuracy(smp.refined(), requested), "fraction", "w.r.t. the requested labels; " + sNote);
+                }
                 t.addFrechet("Fréchet distance, GAN samples", q.compare(smp.refined(), realA, realB), "vs random test images");
             }
         }
@@ -398,23 +432,67 @@ public final class Experiment {
     }
 
     /**
-     * The judge classifier of this data set: cached under the data store's cache ({@code judges/}), trained on the
-     * training set on first use (a smoke run trains a small one on 2,000 images).
+     * The judge settings of a data set: {@link JudgeConfig#mnist()}, {@link JudgeConfig#cifar10()} or
+     * {@link JudgeConfig#celeba()} (Fashion-MNIST uses MNIST's).
      */
-    public Judge judge(PrintStream log) throws IOException {
-        JudgeConfig jc = switch (config.dataset()) {
-            case "mnist" -> JudgeConfig.mnist();
+    public static JudgeConfig judgeConfigFor(String dataset) {
+        return switch (dataset) {
+            case "mnist", "fashion-mnist" -> JudgeConfig.mnist();
             case "cifar10" -> JudgeConfig.cifar10();
+            case "celeba" -> JudgeConfig.celeba();
             default -> JudgeConfig.defaults();
         };
-        ImageSet train = trainSet;
-        String name = config.dataset();
-        if (config.profile().equals("smoke")) {
-            train = trainSet.first(Math.min(2000, trainSet.size()));
-            name += "-smoke";
-        }
+    }
+
+    /**
+     * The judge of a data set trained on {@code train} (classes when labelled, else attributes), cached under the data
+     * store's cache ({@code judges/<name>.judge}) by a key over its data, architecture, training and augmentation.
+     */
+    public static Judge judgeFor(String dataset, String name, ImageSet train, PrintStream log) throws IOException {
         Path cache = DataStore.fromEnvironment().cacheRoot().resolve("judges").resolve(name + ".judge");
-        return Judge.loadOrTrain(cache, train, jc, log::println);
+        return Judge.loadOrTrain(cache, train, judgeConfigFor(dataset), log::println);
+    }
+
+    /**
+     * The judge of this data set: a classifier of the classes for labelled data, of the attributes for CelebA; cached
+     * under the data store's cache ({@code judges/}), trained on the training set on first use (a smoke run trains a
+     * small one for one epoch on at most 2,000 images). Its own {@link #judgeScores scores} are printed once.
+     */
+    public Judge judge(PrintStream log) throws IOException {
+        if (judge == null) {
+            if (!trainSet.hasLabels() && !trainSet.hasAttributes()) {
+                throw new IllegalStateException(config.dataset() + " has neither labels nor attributes: no judge");
+            }
+            ImageSet train = trainSet;
+            String name = config.dataset();
+            if (config.profile().equals("smoke")) {
+                train = trainSet.first(Math.min(2000, trainSet.size()));
+                name += "-smoke";
+                Path cache = DataStore.fromEnvironment().cacheRoot().resolve("judges").resolve(name + ".judge");
+                judge = Judge.loadOrTrain(cache, train, judgeConfigFor(config.dataset()).withEpochs(1), log::println);
+            } else {
+                judge = judgeFor(config.dataset(), name, train, log);
+            }
+            log.println("judge: " + judgeScores(log));
+        }
+        return judge;
+    }
+
+    /** The judge, or null when the data set has neither labels nor attributes. */
+    private Judge judgeOrNull(PrintStream log) throws IOException {
+        return trainSet.hasLabels() || trainSet.hasAttributes() ? judge(log) : null;
+    }
+
+    /** The judge's own quality on this run's test images: as they are and blurred with σ = 2 px (computed once). */
+    public Judge.Scores judgeScores(PrintStream log) throws IOException {
+        if (judgeScores == null) judgeScores = judge(log).score(testSet, 2.0);
+        return judgeScores;
+    }
+
+    private static String channelNote(double[] means, double[] real, int realCount) {
+        StringBuilder b = new StringBuilder("largest difference of per-channel means from " + realCount + " random test images; means ");
+        b.append(ImageMetrics.formatMeans(means)).append(" vs real ").append(ImageMetrics.formatMeans(real));
+        return b.toString();
     }
 
     /** The figures made so far, by file stem. */

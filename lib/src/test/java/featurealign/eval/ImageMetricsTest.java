@@ -127,4 +127,27 @@ class ImageMetricsTest {
         assertTrue(tiny.getMessage().contains("11x11"), tiny.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ImageMetrics.psnrFromMse(-1));
     }
+
+    @Test
+    void sharpnessOfABlurredSetIsLowerAndARatioToItselfIsOne() {
+        INDArray images = Nd4j.rand(DataType.DOUBLE, 6, 3, 16, 16);
+        assertEquals(1.0, ImageMetrics.sharpnessRatio(images, images), 1e-12);
+        try (INDArray blurred = Augmentation.blurred(images, 1.0)) {
+            assertTrue(ImageMetrics.sharpnessRatio(blurred, images) < 0.5, "blur must lower gradient energy");
+        }
+        // A hand-computed case: one 1×2×2 image [[0,1],[0,1]]: pairs (0,1),(0,1) horizontally, (0,0),(1,1) vertically.
+        INDArray tiny = Nd4j.create(new double[]{0, 1, 0, 1}, new long[]{1, 1, 2, 2}, 'c');
+        assertEquals(0.5, ImageMetrics.sharpness(tiny), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> ImageMetrics.sharpnessRatio(images, Nd4j.zeros(DataType.DOUBLE, 2, 3, 16, 16)));
+    }
+
+    @Test
+    void channelMeansAreTakenPerChannel() {
+        INDArray images = Nd4j.zeros(DataType.DOUBLE, 2, 3, 4, 4);
+        images.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(1)).assign(0.5);
+        images.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0), org.nd4j.linalg.indexing.NDArrayIndex.point(2)).assign(1.0);
+        assertArrayEquals(new double[]{0, 0.5, 0.5}, ImageMetrics.channelMeans(images), 1e-12);
+        assertEquals(0.5, ImageMetrics.maxAbsDifference(ImageMetrics.channelMeans(images), new double[]{0, 0, 0.5}), 1e-12);
+        assertEquals("(0.000, 0.500, 0.500)", ImageMetrics.formatMeans(ImageMetrics.channelMeans(images)));
+    }
 }

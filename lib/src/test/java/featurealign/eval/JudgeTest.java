@@ -139,8 +139,9 @@ class JudgeTest {
         judge.save(good);
         byte[] bytes = Files.readAllBytes(good);
         int payloadStart = 8 + 4 + 8;
-        // payload: rank, C, H, W, classes, stage count, 2 stage widths, then the feature width
-        int featureWidthAt = payloadStart + 4 * 8;
+        // payload: rank, C, H, W, target name (2-byte length + "CLASSES"), classes, stage count, 2 stage widths, then
+        // the feature width
+        int featureWidthAt = payloadStart + 4 * 8 + 2 + "CLASSES".length();
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         assertEquals(16, buffer.getInt(featureWidthAt), "test assumption about the file layout");
         buffer.putInt(featureWidthAt, 32);
@@ -182,7 +183,9 @@ class JudgeTest {
                 () -> retrain(cache, small.images(), small.labels(), quick.withSeed(8), first, log),
                 () -> retrain(cache, small.images(), otherLabels, quick, first, log),
                 () -> retrain(cache, otherPixels, small.labels(), quick, first, log),
-                () -> retrain(cache, small.images(), small.labels(), quick.withFeatureWidth(8), first, log))) {
+                () -> retrain(cache, small.images(), small.labels(), quick.withFeatureWidth(8), first, log),
+                () -> retrain(cache, small.images(), small.labels(), quick.withAugmentation(Augmentation.photometric(1, false)), first, log),
+                () -> retrain(cache, small.images(), small.labels(), quick.withAugmentation(Augmentation.photometric(2, false)), first, log))) {
             change.run();
         }
 
@@ -222,5 +225,41 @@ class JudgeTest {
         IllegalArgumentException labelValue = assertThrows(IllegalArgumentException.class,
                 () -> Judge.train(train.images(), new int[800], 1, SMALL, null));
         assertTrue(labelValue.getMessage().contains("classes"), labelValue.getMessage());
+    }
+
+    /** Two attributes per image: "square in the top half" and "square in the left half" (±1), learnt independently. */
+    @Test
+    void attributeJudgeLearnsIndependentAttributesAndRoundTrips(@TempDir Path dir) throws IOException {
+        Labelled a = JudgeFixtures.squares(800, 11), b = JudgeFixtures.squares(400, 12);
+        Judge attributes = Judge.trainAttributes(a.images(), attributesOf(a.labels()), SMALL, null);
+        assertEquals(Judge.Target.ATTRIBUTES, attributes.target());
+        double accuracy = attributes.attributeAccuracy(b.images(), attributesOf(b.labels()));
+        assertTrue(accuracy >= 0.95, "held-out mean attribute accuracy " + accuracy);
+        // Flipping every attribute must turn the accuracy around: the check can fail.
+        double flipped = attributes.attributeAccuracy(b.images(), attributesOf(b.labels()).neg());
+        assertEquals(1.0, accuracy + flipped, 1e-9);
+        assertThrows(IllegalStateException.class, () -> attributes.predict(b.images()));
+
+        Path file = dir.resolve("attributes.judge");
+        attributes.save(file);
+        Judge loaded = Judge.load(file);
+        assertEquals(Judge.Target.ATTRIBUTES, loaded.target());
+        assertEquals(attributes.key(), loaded.key());
+        assertEquals(accuracy, loaded.attributeAccuracy(b.images(), attributesOf(b.labels())), 1e-12);
+        // Same images and settings, classes instead of attributes: another key.
+        assertNotEquals(Judge.train(a.images(), a.labels(), CLASSES, SMALL.withEpochs(1), null).key(),
+                Judge.trainAttributes(a.images(), attributesOf(a.labels()), SMALL.withEpochs(1), null).key());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> Judge.trainAttributes(a.images(), Nd4j.zeros(DataType.FLOAT, 800, 2), SMALL, null));
+        assertTrue(bad.getMessage().contains("+1 or -1"), bad.getMessage());
+    }
+
+    private static INDArray attributesOf(int[] quadrants) {
+        float[] v = new float[quadrants.length * 2];
+        for (int i = 0; i < quadrants.length; i++) {
+            v[2 * i] = quadrants[i] / 2 == 0 ? 1f : -1f;
+            v[2 * i + 1] = quadrants[i] % 2 == 0 ? 1f : -1f;
+        }
+        return Nd4j.create(v, new long[]{quadrants.length, 2}, 'c');
     }
 }
