@@ -1,5 +1,9 @@
 package featurealign.align;
 
+import featurealign.nn.LayerSpec;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
 /**
  * Settings of the feature-alignment reverse map (docs/method.md §2, §4). The defaults are the reference code's: one step
  * (T = 1) of size η = 1 from r0 = 0, the latent probe μ + σ without noise, and a sigmoid squash.
@@ -76,6 +80,32 @@ public record AlignmentOptions(int steps, double stepSize, InitialProbe initialP
         /** tanh: the reference local reconstruction. */
         TANH,
         /** identity. */
-        NONE
+        NONE;
+
+        /** The squash as a parameter-free layer, or null for {@link #NONE}. */
+        public LayerSpec layer() {
+            return switch (this) {
+                case SIGMOID -> new LayerSpec.Sigmoid();
+                case TANH -> new LayerSpec.Tanh();
+                case NONE -> null;
+            };
+        }
+
+        /**
+         * An approximate r with {@code squash(r) ≈ image} (a new array): logit or atanh of the image clamped {@code margin}
+         * inside the squash's open range, so saturated pixels give a large finite r rather than ±∞. Only for images whose
+         * probe is not at hand: it is not bit-exact, and it cannot tell the probes of saturated pixels apart.
+         */
+        public INDArray invert(INDArray image, double margin) {
+            return switch (this) {
+                case SIGMOID -> {
+                    INDArray x = Transforms.max(Transforms.min(image, 1 - margin, true), margin, false);
+                    INDArray logOneMinus = Transforms.log(x.rsub(1.0), false);
+                    yield Transforms.log(x, false).subi(logOneMinus);
+                }
+                case TANH -> Transforms.atanh(Transforms.max(Transforms.min(image, 1 - margin, true), margin - 1, false), false);
+                case NONE -> image.dup();
+            };
+        }
     }
 }

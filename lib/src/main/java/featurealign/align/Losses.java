@@ -12,6 +12,11 @@ public final class Losses {
         return d.mul(d).sum().mul(0.5);
     }
 
+    /** Σ |a − b| over batch and elements, a scalar (the L1 anchor of the residual refiner, docs/method.md §14). */
+    public static SDVariable absoluteDistance(SDVariable a, SDVariable b) {
+        return a.getSameDiff().math().abs(a.sub(b)).sum();
+    }
+
     /** KL_i = −½ Σ_j (1 + ℓ_ij − μ_ij² − exp ℓ_ij), one value per sample: {@code [batch]}. */
     public static SDVariable klPerSample(SDVariable mu, SDVariable logVar) {
         SDVariable inner = logVar.add(1.0).sub(mu.mul(mu)).sub(mu.getSameDiff().math().exp(logVar));

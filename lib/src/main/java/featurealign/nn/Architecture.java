@@ -138,6 +138,22 @@ public record Architecture(String name, Shape image, int[] stageWidths, int hidd
                 new Conv2d(generatorWidth, c, k, 1, p), new Sigmoid()));
     }
 
+    /** Kernel of the residual refiner's convs: 3×3 at full resolution keeps δ cheap on a CPU (issue 18). */
+    public static final int RESIDUAL_KERNEL = 3;
+
+    /**
+     * The residual refiner's δ on [r̃, label channel] (docs/method.md §14, {@code gan.refiner = RESIDUAL}): two 3×3
+     * convs of {@code generatorWidth} channels with leaky ReLU and no batch norm (the same statistics in training and
+     * sampling), then a 3×3 conv to the image's channels with no activation; the squash is applied to r̃ + δ outside.
+     */
+    public NetworkSpec residualRefiner() {
+        int c = image.dim(0), in = c + (conditioning > 0 ? 1 : 0), k = RESIDUAL_KERNEL, p = k / 2;
+        return new NetworkSpec("refiner", Shape.image(in, image.dim(1), image.dim(2)), List.of(
+                new Conv2d(in, generatorWidth, k, 1, p), new LeakyRelu(slope),
+                new Conv2d(generatorWidth, generatorWidth, k, 1, p), new LeakyRelu(slope),
+                new Conv2d(generatorWidth, c, k, 1, p)));
+    }
+
     public long encoderParameterCount() {
         return encoderTrunk().parameterCount() + 2 * head("m", latent).parameterCount()
                 + (conditioning > 0 ? head("c", conditioning).parameterCount() : 0);

@@ -42,6 +42,14 @@ public final class Network {
     private final List<List<SDVariable>> layerRunning = new ArrayList<>();
 
     private Network(SameDiff sd, NetworkSpec spec, DataType dataType, Network source) {
+        this(sd, spec, dataType, source, source);
+    }
+
+    /**
+     * @param parameterSource network whose parameter arrays are shared, or null for new (zero) ones
+     * @param statisticsSource network whose batch-norm running statistics are shared, or null for new ones
+     */
+    private Network(SameDiff sd, NetworkSpec spec, DataType dataType, Network parameterSource, Network statisticsSource) {
         this.sd = sd;
         this.spec = spec;
         this.dataType = dataType;
@@ -52,18 +60,19 @@ public final class Network {
             List<SDVariable> params = new ArrayList<>();
             List<SDVariable> running = new ArrayList<>();
             if (l instanceof LayerSpec.Conv2d c) {
-                params.add(variable(p + "W", source, i, 0, c.kernel(), c.kernel(), c.inChannels(), c.outChannels()));
-                params.add(variable(p + "b", source, i, 1, c.outChannels()));
+                params.add(variable(p + "W", parameterSource, i, 0, c.kernel(), c.kernel(), c.inChannels(), c.outChannels()));
+                params.add(variable(p + "b", parameterSource, i, 1, c.outChannels()));
             } else if (l instanceof LayerSpec.Dense d) {
-                params.add(variable(p + "W", source, i, 0, d.in(), d.out()));
-                params.add(variable(p + "b", source, i, 1, d.out()));
+                params.add(variable(p + "W", parameterSource, i, 0, d.in(), d.out()));
+                params.add(variable(p + "b", parameterSource, i, 1, d.out()));
             } else if (l instanceof LayerSpec.BatchNorm bn) {
-                params.add(variable(p + "gamma", source, i, 0, bn.channels()));
-                params.add(variable(p + "beta", source, i, 1, bn.channels()));
+                params.add(variable(p + "gamma", parameterSource, i, 0, bn.channels()));
+                params.add(variable(p + "beta", parameterSource, i, 1, bn.channels()));
                 // Constants keep the array object they are given, so a shared network sees running-statistic updates.
-                running.add(sd.constant(p + "runningMean", source != null ? source.layerRunning.get(i).get(0).getArr()
+                Network st = statisticsSource;
+                running.add(sd.constant(p + "runningMean", st != null ? st.layerRunning.get(i).get(0).getArr()
                         : Nd4j.zeros(dataType, bn.channels())));
-                running.add(sd.constant(p + "runningVar", source != null ? source.layerRunning.get(i).get(1).getArr()
+                running.add(sd.constant(p + "runningVar", st != null ? st.layerRunning.get(i).get(1).getArr()
                         : Nd4j.ones(dataType, bn.channels())));
             }
             layerParams.add(Collections.unmodifiableList(params));
@@ -90,6 +99,18 @@ public final class Network {
      */
     public static Network declareShared(SameDiff sd, Network source) {
         return new Network(sd, source.spec, source.dataType, source);
+    }
+
+    /**
+     * Declares a copy of {@code source} in {@code sd} with parameter arrays of its own, holding {@code source}'s current
+     * values, and {@code source}'s very batch-norm running-statistics arrays: for an average of the weights that
+     * normalises as the trained network does.
+     */
+    public static Network declareCopyWithSharedStatistics(SameDiff sd, Network source) {
+        Network n = new Network(sd, source.spec, source.dataType, null, source);
+        List<SDVariable> own = n.parameters(), theirs = source.parameters();
+        for (int i = 0; i < own.size(); i++) own.get(i).getArr().assign(theirs.get(i).getArr());
+        return n;
     }
 
     public NetworkSpec spec() { return spec; }

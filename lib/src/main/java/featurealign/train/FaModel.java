@@ -36,6 +36,12 @@ public final class FaModel {
     /** Posterior parameters of a batch: μ and log σ², both {@code [batch,Z]}. */
     public record Posterior(INDArray mean, INDArray logVariance) {}
 
+    /**
+     * A feature-alignment image and the probe r_T it was squashed from, both {@code [N,C,H,W]}: the residual refiner
+     * works on the probe (see {@link #refine(Aligned, INDArray)}).
+     */
+    public record Aligned(INDArray image, INDArray probe) {}
+
     static final int INFERENCE_CHUNK = 250;
 
     private final RunConfig config;
@@ -44,25 +50,19 @@ public final class FaModel {
     private final FaVaeEncoderStep encoderStep;
     private final Adam encoderAdam, generatorAdam, discriminatorAdam;
 
-    // Inference graph: posterior of "x"; alignment of ("z", "condition"[, "r0"]) with the run's options and with one step.
+    // Inference graph: posterior of "x"; alignment of ("z", "condition"[, "r0"]) with the run's options and with one step,
+    // each as the squashed image and the probe before the squash.
     private final SameDiff inference;
-    private final String muName, logVarName, alignedName, alignedOneStepName;
+    private final String muName, logVarName, alignedName, alignedProbeName, alignedOneStepName, alignedOneStepProbeName;
 
-    // Generator graph (null without GAN): "xhat", "condition"[, "x"] -> generator loss through D; "xhat_eval" -> eval image.
-    private final SameDiff generatorGraph;
-    private final Generator generator;
-    private final String generatorLossName, generatorImageName, generatorEvalName;
-    private final List<BnStat> bnStats = new ArrayList<>();
-    private final Map<String, INDArray> generatorParams = new LinkedHashMap<>();
-
-    // Discriminator graph (null without GAN): "images", "target" -> ½Σ(target − D)².
-    private final SameDiff discriminatorGraph;
-    private final Network discriminator;
-    private final String discriminatorLossName;
-    private final Map<String, INDArray> discriminatorParams = new LinkedHashMap<>();
-
-    private record BnStat(String meanOutput, String varianceOutput, INDArray runningMean, INDArray runningVariance,
-                          double momentum) {}
+    // GAN sub-steps (null without GAN); the discriminator step owns D, the generator step owns G and shares D.
+    private final DiscriminatorStep discriminatorStep;
+    private final GeneratorStep generatorStep;
+    // Refinement for inference: G in evaluation mode (running batch-norm statistics) on "input", "condition", with G's
+    // own weights or, with gan.ema, their moving average (then in arrays of its own, updated after every G step).
+    private final SameDiff refineGraph;
+    private final String refinedName;
+    private final WeightAverage average;
 
     /** Builds and initialises (seeded with {@code config.seed()}) every network the config needs. */
     public FaModel(RunConfig config) {
@@ -70,10 +70,11 @@ public final class FaModel {
         this.arch = config.architecture();
         this.dt = config.dataType();
         long seed = config.seed();
+        GanOptions gan = config.ganOptions();
         this.encoderStep = new FaVaeEncoderStep(arch, config.alignment(), dt, seed, config.clampWeights());
         this.encoderAdam = new Adam(config.learningRate(), config.beta1(), config.beta2(), 1e-8);
-        this.generatorAdam = new Adam(config.learningRate(), config.beta1(), config.beta2(), 1e-8);
-        this.discriminatorAdam = new Adam(config.learningRate(), config.beta1(), config.beta2(), 1e-8);
+        this.generatorAdam = new Adam(gan.generatorRate(config.learningRate()), config.beta1(), config.beta2(), 1e-8);
+        this.discriminatorAdam = new Adam(gan.discriminatorRate(config.learningRate()), config.beta1(), config.beta2(), 1e-8);
 
         // Inference.
         inference = SameDiff.create();
@@ -87,58 +88,38 @@ public final class FaModel {
         AlignmentOptions opts = config.alignment();
         SDVariable r0 = opts.initialProbe() == AlignmentOptions.InitialProbe.ZERO ? null
                 : inference.placeHolder("r0", dt, arch.image().withBatch(-1));
-        alignedName = FeatureAlignment.reverse(encI, z, cond, r0, opts).image().name();
-        alignedOneStepName = opts.steps() == 1 ? alignedName
-                : FeatureAlignment.reverse(encI, z, cond, r0, opts.withSteps(1)).image().name();
+        FeatureAlignment.Result aligned = FeatureAlignment.reverse(encI, z, cond, r0, opts);
+        FeatureAlignment.Result alignedOnce = opts.steps() == 1 ? aligned
+                : FeatureAlignment.reverse(encI, z, cond, r0, opts.withSteps(1));
+        alignedName = aligned.image().name();
+        alignedProbeName = aligned.probe().name();
+        alignedOneStepName = alignedOnce.image().name();
+        alignedOneStepProbeName = alignedOnce.probe().name();
 
         if (!config.gan()) {
-            generatorGraph = null;
-            generator = null;
-            generatorLossName = generatorImageName = generatorEvalName = null;
-            discriminatorGraph = null;
-            discriminator = null;
-            discriminatorLossName = null;
+            discriminatorStep = null;
+            generatorStep = null;
+            refineGraph = null;
+            refinedName = null;
+            average = null;
             return;
         }
-        // Discriminator graph (owns D's arrays).
-        discriminatorGraph = SameDiff.create();
-        discriminator = Network.declare(discriminatorGraph, arch.discriminator(), dt);
-        discriminator.initialize(seed);
-        SDVariable images = discriminatorGraph.placeHolder("images", dt, arch.image().withBatch(-1));
-        SDVariable target = discriminatorGraph.placeHolder("target", dt, 1);
-        discriminatorLossName = Losses.leastSquares(discriminator.forward(images, true).output(), target).name();
-        discriminatorGraph.setLossVariables(discriminatorLossName);
-        for (SDVariable v : discriminator.parameters()) discriminatorParams.put(v.name(), v.getArr());
-
-        // Generator graph (owns G's arrays; shares D's and, for the perceptual term, the encoder's).
-        generatorGraph = SameDiff.create();
-        generator = Generator.declare(generatorGraph, arch, dt);
-        generator.initialize(seed);
-        Network dInG = Network.declareShared(generatorGraph, discriminator);
-        SDVariable xhat = generatorGraph.placeHolder("xhat", dt, arch.image().withBatch(-1));
-        SDVariable gCond = arch.conditioning() > 0 ? generatorGraph.placeHolder("condition", dt, -1, arch.conditioning()) : null;
-        Generator.Pass gPass = generator.forward(xhat, gCond, true);
-        SDVariable gLoss = Losses.leastSquares(dInG.forward(gPass.output(), true).output(), 1.0);
-        if (config.perceptualWeight() > 0) {
-            // P · (½Σ(μ − μ_g)² + ½Σ(σ − σ_g)²) with the (already updated) encoder, docs/method.md §5.
-            Encoder encG = Encoder.declareShared(generatorGraph, encoderStep.encoder());
-            SDVariable real = generatorGraph.placeHolder("x", dt, arch.image().withBatch(-1));
-            Encoder.Pass pr = encG.forward(real), pg = encG.forward(gPass.output());
-            SDVariable dm = pr.mu().sub(pg.mu());
-            SDVariable ds = generatorGraph.math().exp(pr.logVariance().mul(0.5)).sub(generatorGraph.math().exp(pg.logVariance().mul(0.5)));
-            gLoss = gLoss.add(dm.mul(dm).sum().mul(0.5).add(ds.mul(ds).sum().mul(0.5)).mul(config.perceptualWeight()));
-        }
-        generatorLossName = gLoss.name();
-        generatorImageName = gPass.output().name();
-        generatorGraph.setLossVariables(generatorLossName);
-        SDVariable xhatEval = generatorGraph.placeHolder("xhat_eval", dt, arch.image().withBatch(-1));
-        SDVariable condEval = arch.conditioning() > 0 ? generatorGraph.placeHolder("condition_eval", dt, -1, arch.conditioning()) : null;
-        generatorEvalName = generator.forward(xhatEval, condEval, false).output().name();
-        for (SDVariable v : generator.parameters()) generatorParams.put(v.name(), v.getArr());
-        for (Network.BatchStatistics s : gPass.body().batchStatistics()) {
-            List<SDVariable> run = generator.body().runningStatistics(s.layer());
-            var bn = (featurealign.nn.LayerSpec.BatchNorm) generator.body().spec().layers().get(s.layer());
-            bnStats.add(new BnStat(s.mean().name(), s.variance().name(), run.get(0).getArr(), run.get(1).getArr(), bn.momentum()));
+        discriminatorStep = new DiscriminatorStep(arch, dt, seed);
+        generatorStep = new GeneratorStep(arch, dt, seed, gan, opts.squash(), config.perceptualWeight(),
+                discriminatorStep.discriminator(), encoderStep.encoder());
+        refineGraph = SameDiff.create();
+        Generator trained = generatorStep.generator();
+        Generator refiner = gan.ema() > 0 ? Generator.declareCopy(refineGraph, trained)
+                : Generator.declareShared(refineGraph, trained);
+        SDVariable input = refineGraph.placeHolder("input", dt, arch.image().withBatch(-1));
+        SDVariable rCond = arch.conditioning() > 0 ? refineGraph.placeHolder("condition", dt, -1, arch.conditioning()) : null;
+        refinedName = refiner.forward(input, rCond, false).output().name();
+        if (gan.ema() > 0) {
+            Map<String, INDArray> averaged = new LinkedHashMap<>();
+            for (SDVariable v : refiner.parameters()) averaged.put(v.name(), v.getArr());
+            average = new WeightAverage(gan.ema(), generatorStep.parameters(), averaged);
+        } else {
+            average = null;
         }
     }
 
@@ -155,41 +136,53 @@ public final class FaModel {
     public Adam discriminatorOptimizer() { return discriminatorAdam; }
 
     /** Whether the model has a generator and discriminator. */
-    public boolean hasGan() { return generator != null; }
+    public boolean hasGan() { return generatorStep != null; }
 
-    /** Every array a checkpoint must hold to continue exactly, by a unique name: parameters and batch-norm statistics. */
+    /** The prefix of the moving-average copies of G's parameters in {@link #stateArrays()}. */
+    static final String AVERAGE_PREFIX = "ema:";
+
+    /**
+     * Every array a checkpoint must hold to continue exactly, by a unique name: parameters, batch-norm statistics and,
+     * with {@code gan.ema}, the moving average of G's weights.
+     */
     public Map<String, INDArray> stateArrays() {
         Map<String, INDArray> all = new LinkedHashMap<>(encoderStep.parameters());
-        all.putAll(generatorParams);
-        for (BnStat s : bnStats) {
-            all.put(s.meanOutput() + ":runningMean", s.runningMean());
-            all.put(s.meanOutput() + ":runningVariance", s.runningVariance());
+        if (generatorStep != null) {
+            all.putAll(generatorStep.parameters());
+            all.putAll(generatorStep.runningStatistics());
+            all.putAll(discriminatorStep.parameters());
         }
-        all.putAll(discriminatorParams);
+        if (average != null) average.average().forEach((k, v) -> all.put(AVERAGE_PREFIX + k, v));
         return all;
     }
 
     public Map<String, INDArray> encoderParameters() { return encoderStep.parameters(); }
 
-    /** The model's SameDiff graphs (encoder step, inference, generator, discriminator), e.g. to attach a profiler. */
+    /** The model's SameDiff graphs (encoder step, inference, generator, discriminator, refinement), e.g. for a profiler. */
     public List<SameDiff> graphs() {
         List<SameDiff> g = new ArrayList<>(List.of(encoderStep.graph(), inference));
-        if (generatorGraph != null) g.add(generatorGraph);
-        if (discriminatorGraph != null) g.add(discriminatorGraph);
+        if (generatorStep != null) g.addAll(List.of(generatorStep.graph(), discriminatorStep.graph(), refineGraph));
         return g;
     }
 
-    public Map<String, INDArray> generatorParameters() { return generatorParams; }
+    public Map<String, INDArray> generatorParameters() { return generatorStep == null ? Map.of() : generatorStep.parameters(); }
 
-    public Map<String, INDArray> discriminatorParameters() { return discriminatorParams; }
+    /** The moving average of G's parameters by name (live), or an empty map without {@code gan.ema}. */
+    public Map<String, INDArray> averagedGeneratorParameters() { return average == null ? Map.of() : average.average(); }
+
+    public Map<String, INDArray> discriminatorParameters() {
+        return discriminatorStep == null ? Map.of() : discriminatorStep.parameters();
+    }
 
     /**
      * One training iteration in the reference's order: clamp → encoder step → (GAN) generator step on the detached
      * reconstructions of the real batch → discriminator real step → discriminator fake step from prior samples through
-     * one FA step. Noise is drawn in this order: ε, β, r0 (if random), prior z.
+     * one FA step. Noise is drawn in this order: ε, β, r0 (if random), [with gan.priorSamples: G's prior z, its r0],
+     * prior z of the fakes, their r0. The generator step is left out during {@code gan.discriminatorWarmup}.
      *
      * @param images    {@code [batch,C,H,W]} in [0,1]; clamped here to [0.01, 0.99]
      * @param condition {@code [batch,K]} or null when unconditioned
+     * @param step      the 1-based training step, for messages and the warm-up
      * @throws TrainingDivergedException when a loss or gradient is NaN/Inf; the failing sub-step makes no update
      */
     public StepLosses trainStep(INDArray images, INDArray condition, boolean ganActive, Noise noise, long step) {
@@ -211,74 +204,84 @@ public final class FaModel {
                 throw new TrainingDivergedException(e.getMessage() + " (training step " + step + ")");
             }
             owned.add(enc.reconstruction());
-            if (!ganActive || generator == null) {
+            owned.add(enc.probe());
+            if (!ganActive || generatorStep == null) {
                 return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), Double.NaN, Double.NaN, Double.NaN);
             }
-            double gLoss = generatorUpdate(enc.reconstruction(), condition, x, step);
-            double dReal = discriminatorUpdate(x, 1.0, "discriminator real loss", step);
+            double gLoss = Double.NaN;
+            if (config.generatorActiveAt(step - 1)) {
+                Aligned prior = null;
+                if (config.ganOptions().priorSamples()) {
+                    prior = alignFeed(priorLatents(batch, condition, noise), condition, randomProbe(batch, noise),
+                            alignedName, alignedProbeName);
+                    owned.addAll(List.of(prior.image(), prior.probe()));
+                }
+                gLoss = generatorUpdate(new GeneratorStep.Batch(generatorInput(enc.reconstruction(), enc.probe()),
+                        condition, x, prior == null ? null : generatorInput(prior.image(), prior.probe()), condition), step);
+            }
+            double dReal = discriminatorUpdate(x, DiscriminatorStep.Target.REAL, step);
             // Fake step: prior z, exactly one FA step toward (z, labels of the batch), then G in training mode.
             INDArray z = noise.gaussian(dt, batch, arch.latent());
             owned.add(z);
             INDArray r0Fake = r0 == null ? null : randomProbe(batch, noise);
             owned.add(r0Fake);
-            INDArray fake = fakeImages(z, condition, r0Fake, x);
+            INDArray fake = fakeImages(z, condition, r0Fake);
             owned.add(fake);
-            double dFake = discriminatorUpdate(fake, -1.0, "discriminator fake loss", step);
+            double dFake = discriminatorUpdate(fake, DiscriminatorStep.Target.FAKE, step);
             return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), gLoss, dReal, dFake);
         } finally {
             closeAll(owned); // this step's inputs and intermediates: free their native memory now, not at the next GC
         }
     }
 
-    /** The generator sub-step on detached reconstructions {@code xhat}: one Adam step on G only. Returns L_G. */
-    double generatorUpdate(INDArray xhat, INDArray condition, INDArray realClamped, long step) {
-        List<String> gOut = new ArrayList<>(List.of(generatorLossName));
-        for (BnStat s : bnStats) { gOut.add(s.meanOutput()); gOut.add(s.varianceOutput()); }
-        OutAndGrad g = GraphCalls.gradientsAndOutputs(generatorGraph, generatorFeed(xhat, condition, realClamped), gOut,
-                new ArrayList<>(generatorParams.keySet()));
-        double gLoss = g.getOutputs().get(generatorLossName).getDouble(0);
-        check("generator loss", gLoss, step);
-        checkGradients("generator", g.getGradients(), step);
-        generatorAdam.update(generatorParams, g.getGradients());
-        updateRunningStatistics(g.getOutputs(), (int) xhat.size(0));
-        GraphCalls.recycle(g.getGradients().values()); // Adam wrote the updates there; the next step reuses them
-        closeAll(g.getOutputs().values());
-        return gLoss;
+    /**
+     * Latents of the prior samples G trains on ({@code gan.priorSamples}), {@code [n,Z]}: z ~ N(0, I) for now. This is the
+     * hook for the run's sampling prior: once {@code sampling.prior} exists, draw here from the same prior as
+     * {@link #sample}, so that G trains on what it refines at sampling time.
+     */
+    private INDArray priorLatents(int n, INDArray condition, Noise noise) {
+        return noise.gaussian(dt, n, arch.latent());
     }
 
-    /** G(x̃) of prior latents in training mode (batch statistics; running statistics updated as PyTorch does). */
-    INDArray fakeImages(INDArray z, INDArray condition, INDArray r0, INDArray realClamped) {
-        INDArray xTilde = alignOnce(z, condition, r0);
-        List<String> fOut = new ArrayList<>(List.of(generatorImageName));
-        for (BnStat s : bnStats) { fOut.add(s.meanOutput()); fOut.add(s.varianceOutput()); }
-        Map<String, INDArray> fake = GraphCalls.outputs(generatorGraph, generatorFeed(xTilde, condition, realClamped), fOut.toArray(String[]::new));
-        updateRunningStatistics(fake, (int) z.size(0));
-        INDArray images = fake.remove(generatorImageName);
-        closeAll(fake.values());
-        xTilde.close();
-        return images;
+    /** G's input for an FA result: the image for the reference generator, the probe for the residual one. */
+    private INDArray generatorInput(INDArray image, INDArray probe) {
+        return generatorStep.generator().refiner() == Generator.Refiner.RESIDUAL ? probe : image;
     }
 
-    private Map<String, INDArray> generatorFeed(INDArray xhat, INDArray condition, INDArray realClamped) {
-        Map<String, INDArray> feed = new HashMap<>();
-        feed.put("xhat", xhat.castTo(dt));
-        if (condition != null) feed.put("condition", condition.castTo(dt));
-        if (config.perceptualWeight() > 0) feed.put("x", realClamped);
-        return feed;
+    /** The generator sub-step (one Adam step on G only, then the weights' moving average). Returns L_G. */
+    double generatorUpdate(GeneratorStep.Batch batch, long step) {
+        GeneratorStep.Result r;
+        try {
+            r = generatorStep.run(batch, generatorAdam);
+        } catch (TrainingDivergedException e) {
+            throw new TrainingDivergedException(e.getMessage() + " (training step " + step + ")");
+        }
+        if (average != null) average.update();
+        return r.loss();
     }
 
-    /** A discriminator sub-step toward {@code target} (+1 real, −1 fake): one Adam step on D only. Returns L_D. */
-    double discriminatorUpdate(INDArray images, double target, String what, long step) {
-        Map<String, INDArray> feed = Map.of("images", images.castTo(dt), "target", Nd4j.valueArrayOf(new long[]{1}, target, dt));
-        OutAndGrad d = GraphCalls.gradientsAndOutputs(discriminatorGraph, feed, List.of(discriminatorLossName),
-                new ArrayList<>(discriminatorParams.keySet()));
-        double loss = d.getOutputs().get(discriminatorLossName).getDouble(0);
-        check(what, loss, step);
-        checkGradients("discriminator", d.getGradients(), step);
-        discriminatorAdam.update(discriminatorParams, d.getGradients());
-        GraphCalls.recycle(d.getGradients().values());
-        closeAll(d.getOutputs().values());
-        return loss;
+    /** The generator sub-step on reconstructions only: {@code input} is x̂ (reference G) or r̃ (residual G). */
+    double generatorUpdate(INDArray input, INDArray condition, INDArray realClamped, long step) {
+        return generatorUpdate(new GeneratorStep.Batch(input, condition, realClamped, null, null), step);
+    }
+
+    /** G(x̃) of prior latents through one FA step, in training mode (the discriminator's fakes). */
+    INDArray fakeImages(INDArray z, INDArray condition, INDArray r0) {
+        Aligned once = alignFeed(z, condition, r0, alignedOneStepName, alignedOneStepProbeName);
+        try {
+            return generatorStep.images(generatorInput(once.image(), once.probe()), condition);
+        } finally {
+            closeAll(List.of(once.image(), once.probe()));
+        }
+    }
+
+    /** A discriminator sub-step toward {@code target}: one Adam step on D only. Returns L_D. */
+    double discriminatorUpdate(INDArray images, DiscriminatorStep.Target target, long step) {
+        try {
+            return discriminatorStep.run(images, target, discriminatorAdam);
+        } catch (TrainingDivergedException e) {
+            throw new TrainingDivergedException(e.getMessage() + " (training step " + step + ")");
+        }
     }
 
     /** The encoder sub-step (weights clamped first when configured); exposed to tests. */
@@ -291,16 +294,6 @@ public final class FaModel {
         for (INDArray a : arrays) if (a != null && !a.wasClosed() && a.closeable()) a.close();
     }
 
-    /** PyTorch's BatchNorm2d running update: biased batch variance normalises, the unbiased one is averaged in. */
-    private void updateRunningStatistics(Map<String, INDArray> outputs, int batch) {
-        long n = (long) batch * arch.image().dim(1) * arch.image().dim(2);
-        double unbias = n > 1 ? (double) n / (n - 1) : 1.0;
-        for (BnStat s : bnStats) {
-            s.runningMean().muli(1 - s.momentum()).addi(outputs.get(s.meanOutput()).mul(s.momentum()));
-            s.runningVariance().muli(1 - s.momentum()).addi(outputs.get(s.varianceOutput()).mul(s.momentum() * unbias));
-        }
-    }
-
     private INDArray randomProbe(int batch, Noise noise) {
         AlignmentOptions o = config.alignment();
         if (o.initialProbe() == AlignmentOptions.InitialProbe.ZERO) return null;
@@ -308,19 +301,6 @@ public final class FaModel {
             throw new IllegalStateException("training needs r0 ZERO or RANDOM; GIVEN is for hand-built graphs");
         }
         return noise.gaussian(dt, arch.image().withBatch(batch)).muli(o.randomScale());
-    }
-
-    private static void check(String what, double value, long step) {
-        if (!Double.isFinite(value)) throw new TrainingDivergedException(what + " is " + value + " at step " + step);
-    }
-
-    private static void checkGradients(String network, Map<String, INDArray> grads, long step) {
-        for (var e : grads.entrySet()) {
-            double s = e.getValue().sumNumber().doubleValue();
-            if (!Double.isFinite(s)) {
-                throw new TrainingDivergedException(network + " gradient of " + e.getKey() + " is not finite at step " + step);
-            }
-        }
     }
 
     private void requireCondition(INDArray condition, int batch) {
@@ -351,24 +331,41 @@ public final class FaModel {
      * run's options: the FA-only image {@code [N,C,H,W]}.
      */
     public INDArray align(INDArray z, INDArray condition, Noise noise) {
-        return alignChunks(z, condition, noise, alignedName);
+        return alignChunks(z, condition, noise, false).image();
     }
 
-    private INDArray alignOnce(INDArray z, INDArray condition, INDArray r0) {
+    /** {@link #align}, with the probe before the squash too (the residual refiner's input). */
+    public Aligned alignWithProbe(INDArray z, INDArray condition, Noise noise) {
+        return alignChunks(z, condition, noise, true);
+    }
+
+    /** One inference call on a whole batch with a given r0 (null for r0 = 0), as training draws it. */
+    private Aligned alignFeed(INDArray z, INDArray condition, INDArray r0, String imageName, String probeName) {
         Map<String, INDArray> feed = new HashMap<>();
         feed.put("z", z.castTo(dt));
         if (condition != null) feed.put("condition", condition.castTo(dt));
         if (r0 != null) feed.put("r0", r0);
-        return GraphCalls.outputs(inference, feed, alignedOneStepName).get(alignedOneStepName);
+        return alignOutputs(feed, imageName, probeName);
     }
 
-    private INDArray alignChunks(INDArray z, INDArray condition, Noise noise, String output) {
+    /** The image and, unless {@code probeName} is null, the probe (a copy of the image when there is no squash). */
+    private Aligned alignOutputs(Map<String, INDArray> feed, String imageName, String probeName) {
+        if (probeName == null) return new Aligned(GraphCalls.outputs(inference, feed, imageName).get(imageName), null);
+        if (probeName.equals(imageName)) {
+            INDArray image = GraphCalls.outputs(inference, feed, imageName).get(imageName);
+            return new Aligned(image, image.dup());
+        }
+        Map<String, INDArray> out = GraphCalls.outputs(inference, feed, imageName, probeName);
+        return new Aligned(out.get(imageName), out.get(probeName));
+    }
+
+    private Aligned alignChunks(INDArray z, INDArray condition, Noise noise, boolean withProbe) {
         if (z.rank() != 2 || z.size(1) != arch.latent()) {
             throw new IllegalArgumentException("z: expected shape [N," + arch.latent() + "], got " + Arrays.toString(z.shape()));
         }
         int n = (int) z.size(0);
         if (arch.conditioning() > 0) requireCondition(condition, n);
-        List<INDArray> parts = new ArrayList<>();
+        List<INDArray> images = new ArrayList<>(), probes = new ArrayList<>();
         for (int start = 0; start < n; start += INFERENCE_CHUNK) {
             int end = Math.min(n, start + INFERENCE_CHUNK);
             Map<String, INDArray> feed = new HashMap<>();
@@ -378,25 +375,55 @@ public final class FaModel {
                 if (noise == null) throw new IllegalArgumentException("a random initial probe needs a Noise source");
                 feed.put("r0", randomProbe(end - start, noise));
             }
-            parts.add(GraphCalls.outputs(inference, feed, output).get(output));
+            Aligned a = alignOutputs(feed, alignedName, withProbe ? alignedProbeName : null);
+            images.add(a.image());
+            if (withProbe) probes.add(a.probe());
         }
-        return Nd4j.concat(0, parts.toArray(INDArray[]::new));
+        return new Aligned(Nd4j.concat(0, images.toArray(INDArray[]::new)),
+                withProbe ? Nd4j.concat(0, probes.toArray(INDArray[]::new)) : null);
     }
 
-    /** The generator in evaluation mode (running batch-norm statistics) on FA images {@code [N,C,H,W]}. */
+    /**
+     * G in evaluation mode (running batch-norm statistics; the moving average of its weights with {@code gan.ema}) on FA
+     * results {@code [N,C,H,W]}: exact for both refiners, as the residual one gets the probe itself.
+     */
+    public INDArray refine(Aligned fa, INDArray condition) {
+        requireGenerator();
+        return refineInput(generatorInput(fa.image(), fa.probe()), condition);
+    }
+
+    /**
+     * G in evaluation mode on FA images {@code [N,C,H,W]}. Exact for the reference generator; the residual one needs the
+     * probe, which is recovered here by inverting the squash with a clamp ({@link AlignmentOptions.Squash#invert}), so
+     * its result can differ from {@link #refine(Aligned, INDArray)} in the last bits and at saturated pixels.
+     */
     public INDArray refine(INDArray xhat, INDArray condition) {
-        if (generator == null) throw new IllegalStateException("this model has no generator (gan = false)");
-        int n = (int) xhat.size(0);
+        requireGenerator();
+        if (generatorStep.generator().refiner() == Generator.Refiner.REFERENCE) return refineInput(xhat, condition);
+        INDArray probe = config.alignment().squash().invert(xhat.castTo(dt), dt == DataType.DOUBLE ? 1e-12 : 1e-6);
+        try {
+            return refineInput(probe, condition);
+        } finally {
+            probe.close();
+        }
+    }
+
+    private INDArray refineInput(INDArray input, INDArray condition) {
+        int n = (int) input.size(0);
         if (arch.conditioning() > 0) requireCondition(condition, n);
         List<INDArray> parts = new ArrayList<>();
         for (int start = 0; start < n; start += INFERENCE_CHUNK) {
             int end = Math.min(n, start + INFERENCE_CHUNK);
             Map<String, INDArray> feed = new HashMap<>();
-            feed.put("xhat_eval", xhat.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            if (condition != null) feed.put("condition_eval", condition.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            parts.add(GraphCalls.outputs(generatorGraph, feed, generatorEvalName).get(generatorEvalName));
+            feed.put("input", input.get(NDArrayIndex.interval(start, end)).castTo(dt));
+            if (condition != null) feed.put("condition", condition.get(NDArrayIndex.interval(start, end)).castTo(dt));
+            parts.add(GraphCalls.outputs(refineGraph, feed, refinedName).get(refinedName));
         }
         return Nd4j.concat(0, parts.toArray(INDArray[]::new));
+    }
+
+    private void requireGenerator() {
+        if (generatorStep == null) throw new IllegalStateException("this model has no generator (gan = false)");
     }
 
     /**

@@ -24,8 +24,12 @@ import java.util.Map;
  */
 public final class FaVaeEncoderStep {
 
-    /** What one step reports: the losses before the update and the reconstructions x̂ {@code [batch,C,H,W]}. */
-    public record Result(double loss, double reconstructionLoss, double klWeighted, INDArray reconstruction) {}
+    /**
+     * What one step reports: the losses before the update, the reconstructions x̂ {@code [batch,C,H,W]} and the probe r_T
+     * they were squashed from ({@code [batch,C,H,W]}; the residual refiner's input).
+     */
+    public record Result(double loss, double reconstructionLoss, double klWeighted, INDArray reconstruction,
+                         INDArray probe) {}
 
     public static final double WEIGHT_CLAMP = Math.sqrt(2);
 
@@ -38,6 +42,7 @@ public final class FaVaeEncoderStep {
     private final List<String> parameterNames;
     private final List<String> outputs;
     private final boolean clampWeights;
+    private final String probeName;
 
     /**
      * @param clampWeights the reference clamps encoder weights to ±√2 before every step; false is a named departure
@@ -62,11 +67,15 @@ public final class FaVaeEncoderStep {
         objective.loss().rename("loss");
         objective.reconstructionLoss().rename("rl");
         objective.alignment().image().rename("xhat");
+        // With no squash the probe is the image itself: one variable, one name.
+        boolean squashed = objective.alignment().probe() != objective.alignment().image();
+        if (squashed) objective.alignment().probe().rename("rhat");
+        this.probeName = squashed ? "rhat" : "xhat";
         objective.weightedKl().rename("klw");
         sd.setLossVariables("loss");
         for (SDVariable v : encoder.parameters()) parameters.put(v.name(), v.getArr());
         this.parameterNames = List.copyOf(parameters.keySet());
-        this.outputs = List.of("loss", "rl", "klw", "xhat");
+        this.outputs = squashed ? List.of("loss", "rl", "klw", "xhat", "rhat") : List.of("loss", "rl", "klw", "xhat");
     }
 
     public Encoder encoder() { return encoder; }
@@ -104,7 +113,8 @@ public final class FaVaeEncoderStep {
         OutAndGrad out = GraphCalls.gradientsAndOutputs(sd, feed, outputs, parameterNames);
         Map<String, INDArray> values = out.getOutputs();
         double loss = values.get("loss").getDouble(0);
-        Result r = new Result(loss, values.get("rl").getDouble(0), values.get("klw").getDouble(0), values.get("xhat"));
+        Result r = new Result(loss, values.get("rl").getDouble(0), values.get("klw").getDouble(0), values.get("xhat"),
+                probeOf(values));
         if (!Double.isFinite(loss)) {
             throw new TrainingDivergedException("encoder loss (Σβ·KL + RL) is " + loss + " (RL " + r.reconstructionLoss()
                     + ", Σβ·KL " + r.klWeighted() + ") at encoder step " + (optimizer.step() + 1));
@@ -118,6 +128,11 @@ public final class FaVaeEncoderStep {
         optimizer.update(parameters, out.getGradients());
         GraphCalls.recycle(out.getGradients().values()); // Adam wrote the updates there; the next step reuses them
         return r;
+    }
+
+    /** The probe output; a copy when it is the image itself (no squash), so the two can be closed independently. */
+    private INDArray probeOf(Map<String, INDArray> values) {
+        return probeName.equals("xhat") ? values.get("xhat").dup() : values.get(probeName);
     }
 
     Map<String, INDArray> feed(INDArray x, INDArray condition, INDArray eps, INDArray beta, INDArray r0) {

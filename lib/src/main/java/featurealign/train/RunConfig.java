@@ -5,6 +5,7 @@ import featurealign.align.AlignmentOptions.InitialProbe;
 import featurealign.align.AlignmentOptions.LatentProbe;
 import featurealign.align.AlignmentOptions.Squash;
 import featurealign.nn.Architecture;
+import featurealign.nn.Generator.Refiner;
 import featurealign.nn.Shape;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -41,12 +42,15 @@ import java.util.*;
  * @param evalEvery        steps between held-out evaluations logged in the history (0 = none); the last step of the
  *                         run is always evaluated when this is set
  * @param sampleImages     generated images used by the metrics
+ * @param ganOptions       the GAN phase's departures from the reference (refiner, anchor, rates, warm-up, EMA), keys
+ *                         {@code gan.*}
  */
 public record RunConfig(String dataset, String profile, Architecture architecture, int batchSize, int steps,
                         int ganStartStep, boolean gan, AlignmentOptions alignment, double learningRate,
                         LearningRateSchedule learningRateSchedule, double beta1, double beta2, double perceptualWeight,
                         double fixedKlWeight, boolean clampWeights, long seed, DataType dataType, int trainLimit,
-                        int checkpointEvery, int gcEvery, int evalImages, int sampleImages, int evalEvery) {
+                        int checkpointEvery, int gcEvery, int evalImages, int sampleImages, int evalEvery,
+                        GanOptions ganOptions) {
 
     /** How the encoder's learning rate moves over a run. */
     public enum LearningRateSchedule { CONSTANT, COSINE }
@@ -74,6 +78,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         Objects.requireNonNull(learningRateSchedule, "learningRateSchedule");
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(alignment, "alignment");
+        Objects.requireNonNull(ganOptions, "ganOptions");
     }
 
     private static void require(boolean ok, String key, Object value, String expected) {
@@ -114,7 +119,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         };
         RunConfig paper = new RunConfig(dataset, "paper", arch, 128, epochSteps, 0, true, ref, 1e-4,
                 LearningRateSchedule.CONSTANT, 0.5, 0.999, 0.0, Double.NaN, true, 1, DataType.FLOAT, 0, 100, 4, 1000,
-                1000, epochSteps);
+                1000, epochSteps, GanOptions.reference());
         return switch (profile) {
             case "paper" -> paper;
             case "cpu" -> switch (dataset) {
@@ -179,13 +184,13 @@ public record RunConfig(String dataset, String profile, Architecture architectur
     public RunConfig withAlignment(AlignmentOptions a) {
         return new RunConfig(dataset, profile, architecture, batchSize, steps, ganStartStep, gan, a, learningRate,
                 learningRateSchedule, beta1, beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType,
-                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery);
+                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery, ganOptions);
     }
 
     public RunConfig withArchitecture(Architecture a) {
         return new RunConfig(dataset, profile, a, batchSize, steps, ganStartStep, gan, alignment, learningRate,
                 learningRateSchedule, beta1, beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType,
-                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery);
+                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery, ganOptions);
     }
 
     /** Settings that say how a run is observed and saved, not how it trains. */
@@ -218,6 +223,11 @@ public record RunConfig(String dataset, String profile, Architecture architectur
     /** Whether step {@code step} (0-based) trains the generator and discriminator. */
     public boolean ganActiveAt(long step) { return gan && step >= ganStartStep; }
 
+    /** Whether step {@code step} (0-based) trains the generator: a GAN step after D's warm-up ({@code gan.discriminatorWarmup}). */
+    public boolean generatorActiveAt(long step) {
+        return ganActiveAt(step) && step >= (long) ganStartStep + ganOptions.discriminatorWarmup();
+    }
+
     /** All settings as text, keyed by field (architecture and alignment fields flattened with a prefix). */
     public Properties toProperties() {
         Properties p = new Properties();
@@ -249,6 +259,15 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         p.setProperty("alignment.latentProbe", alignment.latentProbe().name());
         p.setProperty("alignment.squash", alignment.squash().name());
         p.setProperty("alignment.conditioningWeight", Double.toString(alignment.conditioningWeight()));
+        GanOptions g = ganOptions;
+        p.setProperty("gan.refiner", g.refiner().name());
+        p.setProperty("gan.anchorWeight", Double.toString(g.anchorWeight()));
+        p.setProperty("gan.anchor", g.anchor().name());
+        p.setProperty("gan.priorSamples", Boolean.toString(g.priorSamples()));
+        p.setProperty("gan.generatorLearningRate", Double.toString(g.generatorLearningRate()));
+        p.setProperty("gan.discriminatorLearningRate", Double.toString(g.discriminatorLearningRate()));
+        p.setProperty("gan.discriminatorWarmup", Integer.toString(g.discriminatorWarmup()));
+        p.setProperty("gan.ema", Double.toString(g.ema()));
         Architecture a = architecture;
         p.setProperty("architecture.name", a.name());
         p.setProperty("architecture.image", join(a.image().dims()));
@@ -274,6 +293,14 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                 r.enumeration("alignment.initialProbe", InitialProbe.class), r.d("alignment.randomScale"),
                 r.enumeration("alignment.latentProbe", LatentProbe.class), r.enumeration("alignment.squash", Squash.class),
                 r.dOr("alignment.conditioningWeight", 1.0));
+        // The gan.* keys came with issue 18: checkpoints written before it ran the reference GAN phase.
+        GanOptions ref = GanOptions.reference();
+        GanOptions g = new GanOptions(r.enumerationOr("gan.refiner", Refiner.class, ref.refiner()),
+                r.dOr("gan.anchorWeight", ref.anchorWeight()), r.enumerationOr("gan.anchor", GanOptions.Anchor.class, ref.anchor()),
+                r.boolOr("gan.priorSamples", ref.priorSamples()),
+                r.dOr("gan.generatorLearningRate", ref.generatorLearningRate()),
+                r.dOr("gan.discriminatorLearningRate", ref.discriminatorLearningRate()),
+                r.iOr("gan.discriminatorWarmup", ref.discriminatorWarmup()), r.dOr("gan.ema", ref.ema()));
         DataType dt = r.str("dataType").equals("DOUBLE") ? DataType.DOUBLE : r.str("dataType").equals("FLOAT")
                 ? DataType.FLOAT : r.fail("dataType", "FLOAT or DOUBLE");
         return new RunConfig(r.str("dataset"), r.str("profile"), a, r.i("batchSize"), r.i("steps"), r.i("ganStartStep"),
@@ -281,7 +308,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                 r.enumerationOr("learningRateSchedule", LearningRateSchedule.class, LearningRateSchedule.CONSTANT),
                 r.d("beta1"), r.d("beta2"), r.d("perceptualWeight"), r.d("fixedKlWeight"), r.bool("clampWeights"),
                 r.l("seed"), dt, r.i("trainLimit"), r.i("checkpointEvery"), r.i("gcEvery"), r.i("evalImages"),
-                r.i("sampleImages"), r.iOr("evalEvery", 0));
+                r.i("sampleImages"), r.iOr("evalEvery", 0), g);
     }
 
     /**
@@ -364,6 +391,8 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         int iOr(String k, int absent) { return p.getProperty(k) == null ? absent : i(k); }
 
         double dOr(String k, double absent) { return p.getProperty(k) == null ? absent : d(k); }
+
+        boolean boolOr(String k, boolean absent) { return p.getProperty(k) == null ? absent : bool(k); }
 
         <E extends Enum<E>> E enumerationOr(String k, Class<E> type, E absent) {
             return p.getProperty(k) == null ? absent : enumeration(k, type);

@@ -61,15 +61,15 @@ class FaTrainingTest {
         assertTrue(allUnchanged(dis0, m.discriminatorParameters()), "generator step must not touch D");
 
         var gen1 = snapshot(m.generatorParameters());
-        m.discriminatorUpdate(x, 1.0, "real", 1);
+        m.discriminatorUpdate(x, DiscriminatorStep.Target.REAL, 1);
         assertEquals(m.discriminatorParameters().size(), changedCount(dis0, m.discriminatorParameters()));
         assertTrue(allUnchanged(enc1, m.encoderParameters()));
         assertTrue(allUnchanged(gen1, m.generatorParameters()));
 
         var dis1 = snapshot(m.discriminatorParameters());
-        INDArray fake = m.fakeImages(noise.gaussian(DataType.FLOAT, 8, 4), y, null, x);
+        INDArray fake = m.fakeImages(noise.gaussian(DataType.FLOAT, 8, 4), y, null);
         assertTrue(allUnchanged(gen1, m.generatorParameters()), "drawing fakes must not train G");
-        m.discriminatorUpdate(fake, -1.0, "fake", 1);
+        m.discriminatorUpdate(fake, DiscriminatorStep.Target.FAKE, 1);
         assertTrue(changedCount(dis1, m.discriminatorParameters()) > 0);
         assertTrue(allUnchanged(enc1, m.encoderParameters()));
         assertTrue(allUnchanged(gen1, m.generatorParameters()));

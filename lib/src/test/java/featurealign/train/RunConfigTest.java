@@ -85,4 +85,40 @@ class RunConfigTest {
         assertEquals("5.0E-4 (reference: 1.0E-4)", c.departures().get("learningRate"));
         assertEquals("1024 (reference: 4096)", c.departures().get("architecture.hidden"));
     }
+
+    /** The GAN phase's departures (issue 18): keys, round trip, departures, errors, and older checkpoints. */
+    @Test
+    void theGanSettingsAreNamedDepartures() {
+        RunConfig paper = RunConfig.profile("paper", "cifar10");
+        assertEquals(GanOptions.reference(), paper.ganOptions());
+        RunConfig c = paper.with("gan.refiner", "RESIDUAL").with("gan.anchorWeight", "10").with("gan.anchor", "L2")
+                .with("gan.priorSamples", "true").with("gan.generatorLearningRate", "1e-4")
+                .with("gan.discriminatorLearningRate", "4e-4").with("gan.discriminatorWarmup", "50").with("gan.ema", "0.999");
+        assertEquals(c, RunConfig.fromProperties(c.toProperties()));
+        GanOptions g = c.ganOptions();
+        assertEquals(featurealign.nn.Generator.Refiner.RESIDUAL, g.refiner());
+        assertEquals(GanOptions.Anchor.L2, g.anchor());
+        assertEquals(4e-4, g.discriminatorRate(c.learningRate()));
+        assertEquals(1e-4, paper.ganOptions().generatorRate(1e-4), "NaN uses the run's learningRate");
+        // gan.generatorLearningRate = 1e-4 equals the reference's effective rate but is written out: still listed.
+        assertEquals(java.util.List.of("gan.anchor", "gan.anchorWeight", "gan.discriminatorLearningRate",
+                "gan.discriminatorWarmup", "gan.ema", "gan.generatorLearningRate", "gan.priorSamples", "gan.refiner"),
+                java.util.List.copyOf(c.departures().keySet()));
+        assertEquals("RESIDUAL (reference: REFERENCE)", c.departures().get("gan.refiner"));
+        assertEquals("0.999 (reference: 0.0)", c.departures().get("gan.ema"));
+
+        String[][] bad = {{"gan.refiner", "UNET", "REFERENCE"}, {"gan.anchor", "L3", "L1"},
+                {"gan.anchorWeight", "-1", ">= 0"}, {"gan.priorSamples", "yes", "true or false"},
+                {"gan.generatorLearningRate", "0", "NaN"}, {"gan.discriminatorLearningRate", "-1e-4", "> 0"},
+                {"gan.discriminatorWarmup", "-3", ">= 0"}, {"gan.ema", "1", "[0,1)"}, {"gan.ema", "x", "a number"}};
+        for (String[] b : bad) {
+            var e = assertThrows(IllegalArgumentException.class, () -> paper.with(b[0], b[1]), b[0] + "=" + b[1]);
+            assertTrue(e.getMessage().contains(b[0]) && e.getMessage().contains(b[2]), e.getMessage());
+        }
+
+        // Checkpoints written before issue 18 have no gan.* keys: they ran the reference GAN phase.
+        var p = c.toProperties();
+        p.stringPropertyNames().stream().filter(k -> k.startsWith("gan.")).forEach(p::remove);
+        assertEquals(GanOptions.reference(), RunConfig.fromProperties(p).ganOptions());
+    }
 }

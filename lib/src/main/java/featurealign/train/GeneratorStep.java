@@ -1,0 +1,230 @@
+package featurealign.train;
+
+import featurealign.align.AlignmentOptions;
+import featurealign.align.Losses;
+import featurealign.nn.Architecture;
+import featurealign.nn.Encoder;
+import featurealign.nn.Generator;
+import featurealign.nn.GraphCalls;
+import featurealign.nn.LayerSpec;
+import featurealign.nn.Network;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.*;
+
+/**
+ * One generator update (docs/method.md §5, step 8, and the departures of §14): the loss
+ * <pre>
+ *   L_G = ½ Σ (1 − D(G(u, y)))²                          adversarial, on the detached reconstructions of the real batch
+ *       + P · (½ Σ (μ − μ_g)² + ½ Σ (σ − σ_g)²)          perceptual, when P > 0 (the reference: P = 0)
+ *       + a · dist(G(u, y), x)                            anchor, when a = gan.anchorWeight > 0: L1 Σ|·|, L2 ½Σ(·)²
+ *       + ½ Σ (1 − D(G(u_p, y_p)))²                       adversarial on prior samples, when gan.priorSamples
+ * </pre>
+ * (sums over batch and elements, as every loss of the kit), then one Adam step on G only. u is the FA image x̂ for the
+ * reference generator and the FA probe r̃ for the residual one ({@link Generator.Refiner}). The graph is built once: it
+ * owns G's arrays and shares D's (and the encoder's, for the perceptual term). G runs in training mode, so batch norm
+ * uses batch statistics and updates its running statistics as PyTorch does, in {@link #run} and in {@link #images}.
+ */
+public final class GeneratorStep {
+
+    /**
+     * A batch for {@link #run}; every image {@code [batch,C,H,W]}, conditioning {@code [batch,K]} or null when
+     * unconditioned.
+     *
+     * @param input          G's input for the reconstructions (x̂ or r̃, see {@link Generator#forward})
+     * @param condition      their conditioning
+     * @param real           the clamped real images; needed for the perceptual and anchor terms, else may be null
+     * @param priorInput     G's input for prior samples when {@code gan.priorSamples}, else null
+     * @param priorCondition their conditioning
+     */
+    public record Batch(INDArray input, INDArray condition, INDArray real, INDArray priorInput, INDArray priorCondition) {}
+
+    /** L_G and its terms before the update; a term that is not part of this run's loss is NaN. */
+    public record Result(double loss, double adversarial, double perceptual, double anchor, double priorAdversarial) {}
+
+    private final SameDiff sd;
+    private final Generator generator;
+    private final DataType dataType;
+    private final long imagePixels;
+    private final boolean needsReal, priorSamples;
+    private final String lossName, adversarialName, perceptualName, anchorName, priorName, imageName;
+    private final List<BnStat> statistics = new ArrayList<>(), priorStatistics = new ArrayList<>();
+    private final Map<String, INDArray> parameters = new LinkedHashMap<>();
+    private final List<String> parameterNames;
+
+    /** A batch-norm layer's batch statistics (graph outputs) and the running arrays they update. */
+    private record BnStat(String meanOutput, String varianceOutput, INDArray runningMean, INDArray runningVariance,
+                          double momentum) {}
+
+    /**
+     * Declares G and initialises it from {@code seed}.
+     *
+     * @param squash           the feature alignment's squash, which the residual refiner applies to r̃ + δ
+     * @param perceptualWeight P (the reference: 0)
+     * @param discriminator    D, shared (the discriminator step owns it)
+     * @param encoder          the encoder, shared, for the perceptual term; unused when P = 0
+     */
+    public GeneratorStep(Architecture architecture, DataType dataType, long seed, GanOptions gan,
+                         AlignmentOptions.Squash squash, double perceptualWeight, Network discriminator, Encoder encoder) {
+        this.dataType = dataType;
+        this.imagePixels = (long) architecture.image().dim(1) * architecture.image().dim(2);
+        this.priorSamples = gan.priorSamples();
+        this.needsReal = perceptualWeight > 0 || gan.anchorWeight() > 0;
+        this.sd = SameDiff.create();
+        this.generator = Generator.declare(sd, architecture, dataType, gan.refiner(), squash.layer());
+        generator.initialize(seed);
+        Network d = Network.declareShared(sd, discriminator);
+        var image = architecture.image().withBatch(-1);
+        int k = architecture.conditioning();
+        SDVariable input = sd.placeHolder("input", dataType, image);
+        SDVariable cond = k > 0 ? sd.placeHolder("condition", dataType, -1, k) : null;
+        SDVariable real = needsReal ? sd.placeHolder("x", dataType, image) : null;
+        Generator.Pass pass = generator.forward(input, cond, true);
+        SDVariable g = pass.output();
+        SDVariable adversarial = Losses.leastSquares(d.forward(g, true).output(), 1.0);
+        SDVariable loss = adversarial;
+        SDVariable perceptual = null, anchor = null, prior = null;
+        if (perceptualWeight > 0) {
+            // P · (½Σ(μ − μ_g)² + ½Σ(σ − σ_g)²) with the (already updated) encoder, docs/method.md §5.
+            Encoder e = Encoder.declareShared(sd, encoder);
+            Encoder.Pass pr = e.forward(real), pg = e.forward(g);
+            SDVariable dm = pr.mu().sub(pg.mu());
+            SDVariable ds = sd.math().exp(pr.logVariance().mul(0.5)).sub(sd.math().exp(pg.logVariance().mul(0.5)));
+            perceptual = dm.mul(dm).sum().mul(0.5).add(ds.mul(ds).sum().mul(0.5));
+            loss = loss.add(perceptual.mul(perceptualWeight));
+        }
+        if (gan.anchorWeight() > 0) {
+            // G is told what a refined reconstruction should be: the real image it reconstructs.
+            anchor = gan.anchor() == GanOptions.Anchor.L1 ? Losses.absoluteDistance(g, real) : Losses.reconstruction(real, g);
+            loss = loss.add(anchor.mul(gan.anchorWeight()));
+        }
+        if (priorSamples) {
+            // What G refines at sampling time; no real image belongs to a prior sample, so the adversarial term only.
+            SDVariable priorInput = sd.placeHolder("prior_input", dataType, image);
+            SDVariable priorCond = k > 0 ? sd.placeHolder("prior_condition", dataType, -1, k) : null;
+            Generator.Pass pp = generator.forward(priorInput, priorCond, true);
+            prior = Losses.leastSquares(d.forward(pp.output(), true).output(), 1.0);
+            loss = loss.add(prior);
+            collect(pp, priorStatistics);
+        }
+        lossName = loss.name();
+        adversarialName = adversarial.name();
+        perceptualName = perceptual == null ? null : perceptual.name();
+        anchorName = anchor == null ? null : anchor.name();
+        priorName = prior == null ? null : prior.name();
+        imageName = g.name();
+        sd.setLossVariables(lossName);
+        collect(pass, statistics);
+        for (SDVariable v : generator.parameters()) parameters.put(v.name(), v.getArr());
+        parameterNames = List.copyOf(parameters.keySet());
+    }
+
+    private void collect(Generator.Pass pass, List<BnStat> into) {
+        for (Network.BatchStatistics s : pass.body().batchStatistics()) {
+            List<SDVariable> run = generator.body().runningStatistics(s.layer());
+            var bn = (LayerSpec.BatchNorm) generator.body().spec().layers().get(s.layer());
+            into.add(new BnStat(s.mean().name(), s.variance().name(), run.get(0).getArr(), run.get(1).getArr(), bn.momentum()));
+        }
+    }
+
+    public Generator generator() { return generator; }
+
+    /** The graph variable of the anchor term (before its weight), or null without one; for gradient tests. */
+    String anchorName() { return anchorName; }
+
+    public SameDiff graph() { return sd; }
+
+    /** G's parameter arrays by variable name (live: updated in place by {@link #run}). */
+    public Map<String, INDArray> parameters() { return parameters; }
+
+    /** Batch-norm running statistics by a unique name ({@code <batch-mean output>:runningMean|Variance}), for checkpoints. */
+    public Map<String, INDArray> runningStatistics() {
+        Map<String, INDArray> all = new LinkedHashMap<>();
+        for (BnStat s : statistics) {
+            all.put(s.meanOutput() + ":runningMean", s.runningMean());
+            all.put(s.meanOutput() + ":runningVariance", s.runningVariance());
+        }
+        return all;
+    }
+
+    /**
+     * Runs one step.
+     *
+     * @throws TrainingDivergedException if the loss or a gradient is NaN/Inf; then no parameter is updated
+     * @throws IllegalArgumentException  if the batch lacks what this step's loss needs
+     */
+    public Result run(Batch b, Adam optimizer) {
+        if (needsReal && b.real() == null) {
+            throw new IllegalArgumentException("generator step: the perceptual or anchor term needs the real images");
+        }
+        if (priorSamples && b.priorInput() == null) {
+            throw new IllegalArgumentException("generator step: gan.priorSamples = true needs prior samples");
+        }
+        Map<String, INDArray> feed = feed(b.input(), b.condition());
+        if (needsReal) feed.put("x", b.real().castTo(dataType));
+        if (priorSamples) {
+            feed.put("prior_input", b.priorInput().castTo(dataType));
+            if (b.priorCondition() != null) feed.put("prior_condition", b.priorCondition().castTo(dataType));
+        }
+        Set<String> out = new LinkedHashSet<>(List.of(lossName, adversarialName));
+        for (String n : new String[]{perceptualName, anchorName, priorName}) if (n != null) out.add(n);
+        for (BnStat s : statistics) { out.add(s.meanOutput()); out.add(s.varianceOutput()); }
+        for (BnStat s : priorStatistics) { out.add(s.meanOutput()); out.add(s.varianceOutput()); }
+        OutAndGrad g = GraphCalls.gradientsAndOutputs(sd, feed, new ArrayList<>(out), parameterNames);
+        Map<String, INDArray> v = g.getOutputs();
+        Result r = new Result(v.get(lossName).getDouble(0), v.get(adversarialName).getDouble(0), value(v, perceptualName),
+                value(v, anchorName), value(v, priorName));
+        String when = "generator step " + (optimizer.step() + 1);
+        TrainingDivergedException.requireFinite("generator loss", r.loss(), when);
+        TrainingDivergedException.requireFiniteGradients("generator", g.getGradients(), when);
+        optimizer.update(parameters, g.getGradients());
+        updateRunningStatistics(v, statistics, b.input().size(0));
+        if (priorSamples) updateRunningStatistics(v, priorStatistics, b.priorInput().size(0));
+        GraphCalls.recycle(g.getGradients().values()); // Adam wrote the updates there; the next step reuses them
+        closeAll(v.values());
+        return r;
+    }
+
+    /**
+     * G's images {@code [batch,C,H,W]} of {@code input} in training mode (batch statistics; running statistics updated
+     * as PyTorch does): the discriminator's fakes (docs/method.md §5, step 10). No gradient, no update of G's weights.
+     */
+    public INDArray images(INDArray input, INDArray condition) {
+        List<String> out = new ArrayList<>(List.of(imageName));
+        for (BnStat s : statistics) { out.add(s.meanOutput()); out.add(s.varianceOutput()); }
+        Map<String, INDArray> v = GraphCalls.outputs(sd, feed(input, condition), out.toArray(String[]::new));
+        updateRunningStatistics(v, statistics, input.size(0));
+        INDArray images = v.remove(imageName);
+        closeAll(v.values());
+        return images;
+    }
+
+    private Map<String, INDArray> feed(INDArray input, INDArray condition) {
+        Map<String, INDArray> feed = new HashMap<>();
+        feed.put("input", input.castTo(dataType));
+        if (condition != null) feed.put("condition", condition.castTo(dataType));
+        return feed;
+    }
+
+    private static double value(Map<String, INDArray> outputs, String name) {
+        return name == null ? Double.NaN : outputs.get(name).getDouble(0);
+    }
+
+    /** PyTorch's BatchNorm2d running update: biased batch variance normalises, the unbiased one is averaged in. */
+    private void updateRunningStatistics(Map<String, INDArray> outputs, List<BnStat> stats, long batch) {
+        long n = batch * imagePixels;
+        double unbias = n > 1 ? (double) n / (n - 1) : 1.0;
+        for (BnStat s : stats) {
+            s.runningMean().muli(1 - s.momentum()).addi(outputs.get(s.meanOutput()).mul(s.momentum()));
+            s.runningVariance().muli(1 - s.momentum()).addi(outputs.get(s.varianceOutput()).mul(s.momentum() * unbias));
+        }
+    }
+
+    private static void closeAll(Collection<INDArray> arrays) {
+        for (INDArray a : arrays) if (a != null && !a.wasClosed() && a.closeable()) a.close();
+    }
+}

@@ -1,0 +1,176 @@
+package featurealign.train;
+
+import featurealign.GradientCheck;
+import featurealign.align.AlignmentOptions;
+import featurealign.data.ImageSet;
+import featurealign.nn.Generator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.*;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The GAN phase's departures of issue 18 (docs/method.md §14): the residual refiner is the identity at step 0, the
+ * weights' moving average follows its formula, the anchor's gradient matches finite differences, D's warm-up keeps G
+ * still, and a run with all of them resumes exactly from a checkpoint.
+ */
+class GanRefinerTest {
+
+    /** The tiny paper-profile model of {@link PaperGanPinTest} in float64 with {@code key=value} overrides. */
+    static RunConfig tiny(String... overrides) {
+        RunConfig c = PaperGanPinTest.tinyPaper("DOUBLE", 0.0);
+        for (int i = 0; i < overrides.length; i += 2) c = c.with(overrides[i], overrides[i + 1]);
+        return c;
+    }
+
+    static double[] bits(INDArray a) { return a.dup().data().asDouble(); }
+
+    @ParameterizedTest(name = "{0}, squash {1}")
+    @CsvSource({"DOUBLE, SIGMOID", "FLOAT, SIGMOID", "DOUBLE, TANH"})
+    void theResidualRefinerIsTheIdentityAtStepZero(String dataType, String squash) {
+        RunConfig cfg = PaperGanPinTest.tinyPaper(dataType, 0.0).with("gan.refiner", "RESIDUAL")
+                .with("alignment.squash", squash);
+        FaModel m = new FaModel(cfg);
+        Noise noise = new Noise(5);
+        INDArray y = TinyRuns.squares(6, 3).labelsOneHot(new int[]{0, 1, 2, 3, 4, 5}, 10, cfg.dataType());
+        // Latents of a few scales, so that some pixels saturate the squash.
+        FaModel.Aligned fa = m.alignWithProbe(noise.gaussian(cfg.dataType(), 6, 4).muli(20), y, noise);
+        assertArrayEquals(bits(fa.image()), bits(m.refine(fa, y)), 0.0, "G(r̃) = squash(r̃ + 0) = x̃, bit for bit");
+        // The reference generator is not: a randomly initialised image-to-image network must first learn the identity.
+        FaModel ref = new FaModel(PaperGanPinTest.tinyPaper(dataType, 0.0).with("alignment.squash", squash));
+        assertTrue(ref.refine(fa, y).sub(fa.image()).amaxNumber().doubleValue() > 1e-3);
+    }
+
+    @Test
+    void theResidualRefinerLeavesTheIdentityOnceTrained() {
+        FaModel m = new FaModel(tiny("gan.refiner", "RESIDUAL", "gan.anchorWeight", "1"));
+        ImageSet data = TinyRuns.squares(8, 2);
+        Noise noise = new Noise(1);
+        for (int s = 0; s < 2; s++) {
+            int[] idx = {4 * s, 4 * s + 1, 4 * s + 2, 4 * s + 3};
+            m.trainStep(data.toNCHW(idx, DataType.DOUBLE), data.labelsOneHot(idx, 10, DataType.DOUBLE), true, noise, s + 1);
+        }
+        INDArray y = data.labelsOneHot(new int[]{0, 1, 2}, 10, DataType.DOUBLE);
+        FaModel.Aligned fa = m.alignWithProbe(noise.gaussian(DataType.DOUBLE, 3, 4), y, noise);
+        assertTrue(m.refine(fa, y).sub(fa.image()).amaxNumber().doubleValue() > 1e-9, "two G steps moved δ off zero");
+        // Without the probe, refine(x̃) recovers it by inverting the sigmoid: close, not exact.
+        assertTrue(m.refine(fa.image(), y).sub(m.refine(fa, y)).amaxNumber().doubleValue() < 1e-6);
+    }
+
+    @Test
+    void theMovingAverageFollowsItsFormula() {
+        double d = 0.75;
+        FaModel m = new FaModel(tiny("gan.ema", Double.toString(d)));
+        ImageSet data = TinyRuns.squares(8, 4);
+        Noise noise = new Noise(2);
+        List<Map<String, INDArray>> theta = new ArrayList<>(List.of(FaTrainingTest.snapshot(m.generatorParameters())));
+        for (int s = 0; s < 2; s++) {
+            int[] idx = {4 * s, 4 * s + 1, 4 * s + 2, 4 * s + 3};
+            m.trainStep(data.toNCHW(idx, DataType.DOUBLE), data.labelsOneHot(idx, 10, DataType.DOUBLE), true, noise, s + 1);
+            theta.add(FaTrainingTest.snapshot(m.generatorParameters()));
+        }
+        assertEquals(theta.get(0).keySet(), m.averagedGeneratorParameters().keySet());
+        for (String k : theta.get(0).keySet()) {
+            double[] t0 = bits(theta.get(0).get(k)), t1 = bits(theta.get(1).get(k)), t2 = bits(theta.get(2).get(k));
+            double[] ema = bits(m.averagedGeneratorParameters().get(k));
+            boolean moved = false;
+            for (int i = 0; i < ema.length; i++) {
+                // ema_0 = θ0; ema_1 = d·θ0 + (1−d)·θ1; ema_2 = d·ema_1 + (1−d)·θ2
+                double want = d * (d * t0[i] + (1 - d) * t1[i]) + (1 - d) * t2[i];
+                assertEquals(want, ema[i], 1e-15 * Math.max(1, Math.abs(want)), k + "[" + i + "]");
+                moved |= t2[i] != t0[i];
+            }
+            assertTrue(moved || k.contains("gamma") || k.contains("beta"), k + " was not trained: the check would be empty");
+        }
+        // refine uses the average: a model whose average is overwritten with G's own weights refines differently.
+        INDArray y = data.labelsOneHot(new int[]{0, 1}, 10, DataType.DOUBLE);
+        INDArray xt = m.sample(2, y, new Noise(3));
+        INDArray withAverage = m.refine(xt, y).dup();
+        m.averagedGeneratorParameters().forEach((k, v) -> v.assign(m.generatorParameters().get(k)));
+        assertTrue(m.refine(xt, y).sub(withAverage).amaxNumber().doubleValue() > 1e-9);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"L1", "L2"})
+    void theAnchorsGradientMatchesCentralFiniteDifferences(String anchor) {
+        RunConfig cfg = tiny("gan.refiner", "RESIDUAL", "gan.anchorWeight", "1", "gan.anchor", anchor);
+        DiscriminatorStep ds = new DiscriminatorStep(cfg.architecture(), DataType.DOUBLE, 1);
+        GeneratorStep gs = new GeneratorStep(cfg.architecture(), DataType.DOUBLE, 1, cfg.ganOptions(),
+                AlignmentOptions.Squash.SIGMOID, 0.0, ds.discriminator(), null);
+        // Move δ off its zero start, so that every layer's weights reach the loss.
+        Random rnd = new Random(7);
+        for (INDArray p : gs.parameters().values()) {
+            for (long i = 0; i < p.length(); i++) p.putScalar(i, p.getDouble(i) + 0.3 * rnd.nextGaussian());
+        }
+        int b = 3;
+        Nd4j.getRandom().setSeed(11);
+        Map<String, INDArray> feed = new HashMap<>();
+        feed.put("input", Nd4j.randn(DataType.DOUBLE, b, 1, 8, 8).muli(2));
+        INDArray y = Nd4j.zeros(DataType.DOUBLE, b, 10);
+        for (int i = 0; i < b; i++) y.putScalar(i, 3 * i, 1.0);
+        feed.put("condition", y);
+        feed.put("x", Nd4j.rand(DataType.DOUBLE, b, 1, 8, 8).muli(0.98).addi(0.01));
+        String anchorName = gs.anchorName();
+        gs.graph().setLossVariables(anchorName);
+        Map<String, INDArray> grads = gs.graph().calculateGradients(feed, new ArrayList<>(gs.parameters().keySet()));
+        GradientCheck check = new GradientCheck(1e-6, new Random(3), loss -> 1e-4);
+        for (var e : gs.parameters().entrySet()) {
+            check.check(e.getKey(), e.getValue(), grads.get(e.getKey()),
+                    () -> gs.graph().output(feed, anchorName).get(anchorName).getDouble(0));
+        }
+        System.out.printf("anchor %s gradient vs central FD: relative error %.2e, worst %.2e at %s%n", anchor,
+                check.overall(), check.worst(), check.worstAt());
+        assertTrue(check.sumOfSquaredReferences() > 1e-6, "the check saw no gradient");
+        assertTrue(check.overall() < 1e-6, "overall relative error " + check.overall());
+        // |·| has a kink at G = x (and leaky ReLU one at 0): a single-entry step of h can straddle one, which moves that
+        // entry's difference quotient by ~1e-4 relative under L1 (seen: 1.6e-4), while the overall error stays ~1e-8.
+        double worstBound = anchor.equals("L1") ? 1e-3 : 1e-4;
+        assertTrue(check.worst() < worstBound, "worst " + check.worst() + " at " + check.worstAt());
+    }
+
+    @Test
+    void theDiscriminatorWarmsUpAloneBeforeGsFirstStep() {
+        FaModel m = new FaModel(tiny("gan.discriminatorWarmup", "2", "gan.discriminatorLearningRate", "4e-4",
+                "gan.generatorLearningRate", "2e-4"));
+        assertEquals(2e-4, m.generatorOptimizer().learningRate());
+        assertEquals(4e-4, m.discriminatorOptimizer().learningRate());
+        ImageSet data = TinyRuns.squares(4, 6);
+        int[] idx = {0, 1, 2, 3};
+        INDArray x = data.toNCHW(idx, DataType.DOUBLE), y = data.labelsOneHot(idx, 10, DataType.DOUBLE);
+        Noise noise = new Noise(4);
+        var g0 = FaTrainingTest.snapshot(m.generatorParameters());
+        for (int s = 1; s <= 2; s++) assertTrue(Double.isNaN(m.trainStep(x, y, true, noise, s).generatorLoss()));
+        assertTrue(FaTrainingTest.allUnchanged(g0, m.generatorParameters()), "G must not move during D's warm-up");
+        assertEquals(4, m.discriminatorOptimizer().step());
+        assertFalse(Double.isNaN(m.trainStep(x, y, true, noise, 3).generatorLoss()));
+        assertEquals(1, m.generatorOptimizer().step());
+    }
+
+    @Test
+    void aRunWithEveryDepartureResumesExactly(@TempDir Path dir) throws IOException {
+        ImageSet data = TinyRuns.squares(24, 4);
+        RunConfig cfg = TinyRuns.tinyConfig(6, 1).with("dataType", "DOUBLE").with("gan.refiner", "RESIDUAL")
+                .with("gan.anchorWeight", "0.5").with("gan.anchor", "L2").with("gan.priorSamples", "true")
+                .with("gan.discriminatorWarmup", "1").with("gan.generatorLearningRate", "2e-4").with("gan.ema", "0.9");
+        FaTrainer straight = new FaTrainer(cfg, data);
+        straight.train();
+        FaTrainer first = new FaTrainer(cfg, data).checkpointTo(dir.resolve("ckpt.zip"));
+        first.train(3);
+        FaTrainer resumed = FaTrainer.resume(dir.resolve("ckpt.zip"), data);
+        resumed.train();
+        Map<String, INDArray> a = straight.model().stateArrays(), b = resumed.model().stateArrays();
+        assertEquals(a.keySet(), b.keySet());
+        assertTrue(a.keySet().stream().anyMatch(k -> k.startsWith(FaModel.AVERAGE_PREFIX)), "the average is saved");
+        for (String k : a.keySet()) assertArrayEquals(bits(a.get(k)), bits(b.get(k)), 0.0, k + " (bit for bit)");
+        assertEquals(Generator.Refiner.RESIDUAL, resumed.model().config().ganOptions().refiner());
+    }
+}
