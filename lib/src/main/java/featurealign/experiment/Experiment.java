@@ -50,6 +50,8 @@ public final class Experiment {
     private final DataStore.Location standIn;
     private final Map<String, BufferedImage> figures = new LinkedHashMap<>();
     private HeldOutEvaluation heldOut;
+    /** The progress listener {@link #train} registered last (replaced, not added to, by the next call). */
+    private Progress.Listener progress;
 
     private Experiment(RunConfig config, Path outputDir, ImageSet trainSet, ImageSet testSet, FaTrainer trainer,
                        DataStore.Location standIn) {
@@ -239,11 +241,16 @@ public final class Experiment {
         train(out, Progress.evenly(out, config.steps(), lines));
     }
 
-    /** Trains the steps still missing with a custom progress listener; judge messages go to {@code log}. */
+    /**
+     * Trains the steps still missing with a custom progress listener; judge messages go to {@code log}. The listener
+     * replaces the one of the previous call, so re-running a training cell prints its progress once.
+     */
     public void train(PrintStream log, Progress.Listener listener) throws IOException {
         if (config.evalEvery() > 0 && !trainer.evaluates() && trainer.step() < config.steps()) {
             trainer.evaluateWith(heldOut(log));
         }
+        if (progress != null) trainer.removeProgress(progress);
+        progress = listener;
         trainer.onProgress(listener);
         trainer.train();
         trainer.history().saveCsv(outputDir.resolve("history.csv"));
