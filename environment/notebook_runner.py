@@ -126,11 +126,18 @@ def is_valid_png(payload):
 
 
 def error_summary(output):
-    """The exception lines of an error output, without colour codes, at most three lines."""
+    """An error output in at most three lines, without colour codes: the message first (the kit's messages name the
+    file and the problem), the exception's class after it in brackets, then where it was raised. The kernel's
+    traceback starts with "<class>: <message>", which would put the Java class first."""
     lines = [ANSI_ESCAPE.sub("", line).strip() for line in output.get("traceback", [])]
     lines = [line for line in lines if line]
-    if not lines:
-        lines = [f"{output.get('ename', 'error')}: {output.get('evalue', '')}"]
+    message = (output.get("evalue") or "").strip()
+    if lines and message:
+        kind, separator, rest = lines[0].partition(": ")
+        if separator and " " not in kind and rest.startswith(message.splitlines()[0]):
+            lines[0] = f"{rest} [{kind}]"
+    elif not lines:
+        lines = [f"{message} [{output.get('ename', 'error')}]" if message else output.get("ename", "error")]
     return " | ".join(lines[:3])
 
 
