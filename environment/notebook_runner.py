@@ -1,7 +1,9 @@
 """Executes the kit's notebooks headless on the kit's Java kernel and checks what they produced.
 
 Run it through environment/execute-notebooks, which picks a Python that has Jupyter and puts this checkout's
-kernelspec first on JUPYTER_PATH. A notebook fails when:
+kernelspec first on JUPYTER_PATH. Each cell's text output (stdout and stderr) is echoed to the terminal as it arrives,
+indented under a line naming the cell, so progress lines and ETAs of long cells show live; the executed notebook keeps
+the outputs as usual. A notebook fails when:
   - a cell raises, the kernel dies, or a cell runs past the per-cell timeout;
   - a cell whose source contains the marker comment `// expect: image` has no valid image/png output;
   - the notebook has no such cell at all (every walkthrough must show at least one picture);
@@ -36,6 +38,53 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class StreamingClient(NotebookClient):
+    """A NotebookClient that also hands each stream output (a cell's stdout or stderr text) to `echo` the moment it
+    arrives from the kernel. nbclient 0.7.2 routes every output message of the running cell through `output`."""
+
+    echo = None  # an object with write(name, text), or None
+    pass_label = "cell"  # names the pass in the echo's cell lines ("again" in the second pass)
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if self.echo is not None and msg.get("msg_type") == "stream":
+            content = msg.get("content", {})
+            self.echo.write(content.get("name", "stdout"), content.get("text", ""))
+        return out
+
+
+class LiveEcho:
+    """Prints streamed cell text line by line, indented, as it arrives. A line is printed once it ends (newline or
+    carriage return); the rest of a cell's last line is printed when the cell finishes. The first text of a cell is
+    preceded by a line naming the cell, so the lines can be told apart from the runner's own."""
+
+    PREFIX = "      | "
+
+    def __init__(self, out=None):
+        self.out = out or sys.stdout
+        self.partial = ""
+        self.header = None
+
+    def begin(self, header):
+        self.finish()
+        self.header = header
+
+    def write(self, name, text):
+        if self.header is not None:
+            print(self.header, file=self.out, flush=True)
+            self.header = None
+        self.partial += text.replace("\r\n", "\n").replace("\r", "\n")
+        *lines, self.partial = self.partial.split("\n")
+        for line in lines:
+            print(self.PREFIX + line, file=self.out, flush=True)
+
+    def finish(self):
+        if self.partial:
+            print(self.PREFIX + self.partial, file=self.out, flush=True)
+        self.partial = ""
+        self.header = None
 
 
 class RunResult:
@@ -77,11 +126,18 @@ def is_valid_png(payload):
 
 
 def error_summary(output):
-    """The exception lines of an error output, without colour codes, at most three lines."""
+    """An error output in at most three lines, without colour codes: the message first (the kit's messages name the
+    file and the problem), the exception's class after it in brackets, then where it was raised. The kernel's
+    traceback starts with "<class>: <message>", which would put the Java class first."""
     lines = [ANSI_ESCAPE.sub("", line).strip() for line in output.get("traceback", [])]
     lines = [line for line in lines if line]
-    if not lines:
-        lines = [f"{output.get('ename', 'error')}: {output.get('evalue', '')}"]
+    message = (output.get("evalue") or "").strip()
+    if lines and message:
+        kind, separator, rest = lines[0].partition(": ")
+        if separator and " " not in kind and rest.startswith(message.splitlines()[0]):
+            lines[0] = f"{rest} [{kind}]"
+    elif not lines:
+        lines = [f"{message} [{output.get('ename', 'error')}]" if message else output.get("ename", "error")]
     return " | ".join(lines[:3])
 
 
@@ -129,14 +185,17 @@ def read_kernelspec_classpath():
     return spec
 
 
-def execute_notebook(source_path, output_path, log_path, cell_timeout, allow_errors=False, verbose=True, rerun=False):
+def execute_notebook(source_path, output_path, log_path, cell_timeout, allow_errors=False, verbose=True, rerun=False,
+                     echo=None):
     """Executes one notebook in its own folder, writes the executed copy (even a partial one) and checks it. With
-    rerun, every code cell then runs once more on the same kernel; problems of that pass are added to the result."""
+    rerun, every code cell then runs once more on the same kernel; problems of that pass are added to the result.
+    `echo` (e.g. a LiveEcho) receives each cell's stream text as it arrives; None echoes nothing."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_bytes(b"")
     started = time.monotonic()
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
-        nb, result, start_failed = execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rerun)
+        nb, result, start_failed = execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rerun,
+                                                echo)
         if not start_failed or attempt == KERNEL_START_ATTEMPTS:
             break
         if verbose:
@@ -153,7 +212,7 @@ def execute_notebook(source_path, output_path, log_path, cell_timeout, allow_err
     return result
 
 
-def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rerun=False):
+def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rerun=False, echo=None):
     """One kernel, one pass over the notebook (and, with rerun, a second pass over copies of its code cells). Returns
     the notebook, the result, and whether the kernel failed before any cell ran, which is worth another try."""
     result = RunResult(source_path.name)
@@ -169,15 +228,20 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rer
     def on_cell_start(cell, cell_index):
         progress["index"] = cell_index
         progress["started"] = time.monotonic()
+        if echo is not None:
+            echo.begin(f"    {client.pass_label} {cell_index + 1:>3}/{len(nb.cells)}  output of "
+                       f"{first_line(cell.source)}")
 
     def on_cell_executed(cell, cell_index, execute_reply):
+        if echo is not None:
+            echo.finish()
         if verbose:
             seconds = time.monotonic() - progress["started"]
             status = "  ERROR" if execute_reply.get("content", {}).get("status") == "error" else ""
             print(f"    cell {cell_index + 1:>3}/{len(nb.cells)}  {seconds:8.1f} s  {first_line(cell.source)}{status}",
                   flush=True)
 
-    client = NotebookClient(
+    client = StreamingClient(
         nb,
         kernel_name=KERNEL_NAME,
         timeout=cell_timeout if cell_timeout > 0 else None,
@@ -189,6 +253,7 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rer
         on_cell_start=on_cell_start,
         on_cell_executed=on_cell_executed,
     )
+    client.echo = echo
     failure = None
     start_failed = False
     with open(log_path, "ab") as kernel_log:
@@ -200,7 +265,7 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rer
             # shuts it down either way.
             client.execute(cleanup_kc=False, stdout=kernel_log, stderr=kernel_log)
             if rerun:
-                rerun_cells(client, nb, result, verbose)
+                rerun_cells(client, nb, result, verbose, echo)
         except CellExecutionError:
             pass  # the error output is in the notebook; check_executed reports it with the cell
         except CellTimeoutError:
@@ -213,6 +278,8 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rer
             failure = f"the kernel did not start: {error} (see {display_path(log_path)})"
             start_failed = progress["index"] is None
         finally:
+            if echo is not None:
+                echo.finish()  # the last line of a cell that failed or timed out
             # nbclient leaves its exit hook registered when the start fails; make sure no JVM outlives us and the
             # hook does not fail noisily at exit.
             atexit.unregister(client._cleanup_kernel)
@@ -223,7 +290,7 @@ def execute_once(source_path, log_path, cell_timeout, allow_errors, verbose, rer
     return nb, result, start_failed
 
 
-def rerun_cells(client, nb, result, verbose):
+def rerun_cells(client, nb, result, verbose, echo=None):
     """Runs every code cell once more, in order, on the kernel that just ran them all. Copies are executed, so the
     notebook keeps its first-pass outputs; an error or a missing expected image in the second pass is a problem."""
     if any(o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])):
@@ -231,6 +298,7 @@ def rerun_cells(client, nb, result, verbose):
     if verbose:
         print("    second pass: every code cell again, in order, on the same kernel", flush=True)
     client.on_cell_executed = None  # this pass prints its own lines
+    client.pass_label = "again"
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not cell.source.strip():
             continue
@@ -240,6 +308,9 @@ def rerun_cells(client, nb, result, verbose):
             client.execute_cell(again, index, execution_count=client.code_cells_executed + 1)
         except CellExecutionError:
             pass
+        finally:
+            if echo is not None:
+                echo.finish()
         errors = [o for o in again.get("outputs", []) if o.get("output_type") == "error"]
         pngs = [o for o in again.get("outputs", []) if "image/png" in o.get("data", {})
                 and is_valid_png(o["data"]["image/png"])]
@@ -296,7 +367,8 @@ def run(args):
     for notebook in notebooks:
         print(f"--- {notebook.name}", flush=True)
         log = ROOT / "environment" / ".cache" / "logs" / args.profile / (notebook.stem + ".kernel.log")
-        result = execute_notebook(notebook, output_dir / notebook.name, log, timeout, rerun=args.rerun)
+        result = execute_notebook(notebook, output_dir / notebook.name, log, timeout, rerun=args.rerun,
+                                  echo=LiveEcho())
         print_result(result)
         results.append(result)
     failed = [r for r in results if not r.passed]
@@ -340,6 +412,37 @@ SMALL_IMAGE_CELL = ("// expect: image\n"
                     "{ display(picture); }")
 
 
+class EchoRecorder:
+    """An echo for the self-test: records when each piece of streamed text and each cell end arrived."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.events = []  # (seconds since start, stream name or "finish", text)
+
+    def begin(self, header):
+        pass
+
+    def write(self, name, text):
+        self.events.append((time.monotonic() - self.started, name, text))
+
+    def finish(self):
+        self.events.append((time.monotonic() - self.started, "finish", ""))
+
+    def text(self, name):
+        return "".join(t for _, n, t in self.events if n == name)
+
+    def time_of(self, name, fragment):
+        return next((s for s, n, t in self.events if n == name and fragment in t), None)
+
+    def first_finish_after(self, seconds):
+        if seconds is None:
+            return None
+        return next((s for s, n, _ in self.events if n == "finish" and s >= seconds), None)
+
+    def summary(self):
+        return [(round(s, 1), n, t) for s, n, t in self.events]
+
+
 def self_test():
     """Proves the runner can fail: each case must end as stated, on the real kernel."""
     read_kernelspec_classpath()
@@ -354,11 +457,12 @@ def self_test():
     with tempfile.TemporaryDirectory(prefix="selftest-", dir=ROOT / "environment" / ".cache") as scratch:
         scratch = Path(scratch)
 
-        def execute(name, nb, allow_errors=False, rerun=False):
+        def execute(name, nb, allow_errors=False, rerun=False, echo=None):
             source = scratch / f"{name}.ipynb"
             nbformat.write(nb, str(source))
             result = execute_notebook(source, scratch / "out" / source.name, scratch / f"{name}.log",
-                                      cell_timeout=300, allow_errors=allow_errors, verbose=False, rerun=rerun)
+                                      cell_timeout=300, allow_errors=allow_errors, verbose=False, rerun=rerun,
+                                      echo=echo)
             return result, nbformat.read(str(result.output_path), as_version=4)
 
         # 1. The kernel survives an exception: with errors allowed, the cell after the throwing one still runs,
@@ -408,6 +512,24 @@ def self_test():
                f"problems: {result.problems}")
         result, _ = execute("re-runnable", make_notebook('int answer = 42;', SMALL_IMAGE_CELL), rerun=True)
         expect("a re-runnable notebook passes both passes", result.passed, f"problems: {result.problems}")
+
+        # 6. Live output: a line a cell prints reaches the terminal echo while the cell still runs (here 4 s before
+        #    it ends), from stdout and stderr alike. Fails if the runner only echoed at the end of a cell, or never.
+        recorder = EchoRecorder()
+        result, executed = execute("streams", make_notebook(
+            'System.out.println("first line");\nSystem.err.println("on stderr");\nThread.sleep(4000);\n'
+            'System.out.println("last line");',
+            SMALL_IMAGE_CELL), echo=recorder)
+        first = recorder.time_of("stdout", "first line")
+        finished = recorder.first_finish_after(first)
+        saved = "".join(o.get("text", "") for o in executed.cells[0].outputs if o.get("name") == "stdout")
+        expect("a cell's printed lines are echoed as they arrive, before the cell ends",
+               first is not None and finished is not None and finished - first >= 3.0
+               and "last line" in recorder.text("stdout"),
+               f"echo events (seconds, stream, text): {recorder.summary()}")
+        expect("stderr is echoed too, and the executed notebook still holds the output",
+               "on stderr" in recorder.text("stderr") and "first line" in saved and "last line" in saved
+               and result.passed, f"echo {recorder.summary()}, saved stdout {saved!r}, problems {result.problems}")
 
     failed = outcomes.count(False)
     print(f"self-test: {len(outcomes) - failed} passed, {failed} failed", flush=True)

@@ -10,7 +10,7 @@ so no data files are needed.
     /usr/bin/python3 bench/pytorch/baseline.py --step all --warmup 2 --iters 5 --json
 
 Each timed step prints its time in ms; the run ends with one JSON line
-{"step", "median_ms", "times_ms", "peak_rss_mb", ...}. With --json only the JSON lines are printed.
+{"step", "median_ms", "times_ms", "peak_rss_mb", "threads", "blas", ...}. With --json only the JSON lines are printed.
 `--step all` runs every step in its own child process, so each peak RSS belongs to that step alone.
 """
 import argparse
@@ -26,6 +26,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from blas_check import mapped_blas_libraries  # beside this file: which BLAS this process really uses
 
 Z = 128
 CLASSES = 10
@@ -257,7 +259,8 @@ def run_one(step, warmup, iters, quiet):
     # min_ms is reported beside the median because other jobs on a shared machine only ever add time.
     result = {"step": step, "median_ms": round(statistics.median(times), 1), "min_ms": round(min(times), 1),
               "times_ms": [round(t, 1) for t in times], "peak_rss_mb": round(peak_rss_mb(), 1),
-              "threads": torch.get_num_threads(), "batch": BATCH if step != "sample1000" else 125,
+              "threads": torch.get_num_threads(), "blas": ", ".join(mapped_blas_libraries()) or "?",
+              "batch": BATCH if step != "sample1000" else 125,
               "torch": torch.__version__, "params": counts}
     print(json.dumps(result), flush=True)
 

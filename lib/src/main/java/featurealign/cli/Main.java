@@ -56,10 +56,19 @@ public final class Main {
             System.err.println("error: " + e.getMessage());
             code = 2;
         } catch (Exception e) {
-            System.err.println("error: " + e);
+            System.err.println(errorLine(e));
             code = 1;
         }
         System.exit(code);
+    }
+
+    /**
+     * The line printed for an unexpected exception: its message, which in the kit names the file and the problem; the
+     * exception's class only when it has no message (a NullPointerException, say).
+     */
+    static String errorLine(Exception e) {
+        String m = e.getMessage();
+        return "error: " + (m == null || m.isBlank() ? e : m);
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {

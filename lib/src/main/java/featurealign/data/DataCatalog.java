@@ -100,6 +100,11 @@ final class DataCatalog {
 
     /** Checks whether {@code dir} holds a complete, verified copy of {@code id}. */
     static Verdict verify(DataSetId id, Path dir) {
+        if (StandIn.isStandIn(dir)) {
+            // A generated stand-in copied or linked into a data folder must never pass for the real set.
+            return new Verdict(false, "", List.of("holds " + StandIn.MARKER + ": it is the kit's generated stand-in,"
+                    + " not real data"), List.of());
+        }
         try {
             return switch (id) {
                 case MNIST -> verifyIdx(dir, MNIST_FILES);

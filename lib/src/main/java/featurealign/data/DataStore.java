@@ -58,8 +58,16 @@ public final class DataStore {
     private final Downloader downloader;
     private final PrintStream log;
 
-    /** Where a data set was found and how it was verified. */
-    public record Location(DataSetId id, Path directory, String source, String verification) {
+    /**
+     * Where a data set was found and how it was verified; {@code standIn} when it is the kit's generated stand-in
+     * ({@link StandIn}), not the real data set.
+     */
+    public record Location(DataSetId id, Path directory, String source, String verification, boolean standIn) {
+        /** A location of real data. */
+        public Location(DataSetId id, Path directory, String source, String verification) {
+            this(id, directory, source, verification, false);
+        }
+
         @Override
         public String toString() {
             return id.directoryName() + ": " + directory + " (" + source + "; verified: " + verification + ")";
@@ -154,6 +162,34 @@ public final class DataStore {
             return found;
         }
         throw missing(id, searched, List.of("(fetching not attempted: locate() only searches)"));
+    }
+
+    /**
+     * For runs that must not need the real data (the smoke profile): a complete, verified real copy when one is on
+     * disk, else the kit's generated stand-in ({@link StandIn}, made in {@code cacheRoot()/standin/<set>/} on first
+     * use). Never downloads. Real data, wherever the store finds it, always wins.
+     *
+     * @throws IllegalArgumentException for data sets without a stand-in (MNIST and Fashion-MNIST: use {@link #obtain})
+     */
+    public Location locateOrStandIn(DataSetId id) throws DataFormatException {
+        if (!StandIn.supports(id)) {
+            throw new IllegalArgumentException("no generated stand-in for " + id.directoryName()
+                    + "; use obtain() (environment/fetch-data " + id.directoryName() + ")");
+        }
+        Location real = search(id, new ArrayList<>());
+        if (real != null) {
+            return real;
+        }
+        Path dir;
+        try {
+            dir = StandIn.ensure(cacheRoot, id);
+        } catch (IOException e) {
+            throw new DataFormatException(StandIn.directory(cacheRoot, id), "no " + id.directoryName()
+                    + " on disk, and generating the stand-in failed: " + e.getMessage(), e);
+        }
+        say(StandIn.title(id) + ": no " + id.directoryName() + " on disk; using " + dir);
+        return new Location(id, dir, "generated stand-in", "sha256 of every file as generated (" + StandIn.MARKER
+                + ")", true);
     }
 
     private Location search(DataSetId id, List<String> searched) {
@@ -435,6 +471,9 @@ public final class DataStore {
         StringBuilder m = new StringBuilder();
         m.append(id.directoryName()).append(" is not available: no complete, verified copy was found")
                 .append(fetching && id != DataSetId.CELEBA ? " or fetched." : ".");
+        if (StandIn.supports(id)) {
+            m.append("\n").append(StandIn.howToGet(id));
+        }
         m.append("\nSearched, in order:");
         for (String s : searched) {
             m.append("\n  ").append(s);

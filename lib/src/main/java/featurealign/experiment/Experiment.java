@@ -1,9 +1,12 @@
 package featurealign.experiment;
 
 import featurealign.data.CelebAReader;
+import featurealign.data.Cifar10Reader;
+import featurealign.data.DataSetId;
 import featurealign.data.DataStore;
 import featurealign.data.ImageSet;
 import featurealign.data.Split;
+import featurealign.data.StandIn;
 import featurealign.eval.ImageMetrics;
 import featurealign.eval.Judge;
 import featurealign.eval.JudgeConfig;
@@ -43,17 +46,23 @@ public final class Experiment {
     private final Path outputDir;
     private final ImageSet trainSet, testSet;
     private final FaTrainer trainer;
+    /** Where the images came from when that was the generated stand-in, else null (real data). */
+    private final DataStore.Location standIn;
     private final Map<String, BufferedImage> figures = new LinkedHashMap<>();
     private HeldOutEvaluation heldOut;
     private Judge judge;
     private Judge.Scores judgeScores;
+    /** The progress listener {@link #train} registered last (replaced, not added to, by the next call). */
+    private Progress.Listener progress;
 
-    private Experiment(RunConfig config, Path outputDir, ImageSet trainSet, ImageSet testSet, FaTrainer trainer) {
+    private Experiment(RunConfig config, Path outputDir, ImageSet trainSet, ImageSet testSet, FaTrainer trainer,
+                       DataStore.Location standIn) {
         this.config = config;
         this.outputDir = outputDir;
         this.trainSet = trainSet;
         this.testSet = testSet;
         this.trainer = trainer;
+        this.standIn = standIn;
     }
 
     /**
@@ -62,33 +71,51 @@ public final class Experiment {
      * says which file to remove).
      */
     public static Experiment open(RunConfig config, Path outputDir) throws IOException {
-        Data data = load(config);
-        return open(config, outputDir, data.train(), data.test());
+        return open(config, outputDir, load(config));
     }
 
-    /** A run's training and test images. */
-    public record Data(ImageSet train, ImageSet test) {}
-
     /**
-     * The training and test images of {@code config}'s data set, through the data store (CelebA: cropped and resized to
-     * the architecture's size, the first {@code trainLimit} training images and enough test images for the metrics).
+     * A run's training and test images; {@code location} is where CIFAR-10 and CelebA came from (null for the sets
+     * read through the store's own readers), its {@code standIn()} true for the kit's generated stand-in.
      */
+    public record Data(ImageSet train, ImageSet test, DataStore.Location location) {
+        public Data(ImageSet train, ImageSet test) {
+            this(train, test, null);
+        }
+
+        /** True when the images are the generated stand-in, not the real data set. */
+        public boolean standIn() {
+            return location != null && location.standIn();
+        }
+    }
+
+    /** {@link #load(RunConfig, DataStore)} with the store of this process's environment. */
     public static Data load(RunConfig config) throws IOException {
         return load(config, DataStore.fromEnvironment());
     }
 
-    /** As {@link #load(RunConfig)} from a given data store. */
+    /**
+     * The training and test images of {@code config}'s data set, through the data store (CelebA: cropped and resized to
+     * the architecture's size, the first {@code trainLimit} training images and enough test images for the metrics).
+     * The smoke profile never downloads CIFAR-10 or CelebA: without a copy on disk it runs on the generated stand-in
+     * ({@link StandIn}). The other profiles need the real data; the error says how to get it.
+     */
     public static Data load(RunConfig config, DataStore store) throws IOException {
+        boolean smoke = config.profile().equals("smoke");
         return switch (config.dataset()) {
             case "mnist" -> new Data(store.mnist(Split.TRAIN), store.mnist(Split.TEST));
             case "fashion-mnist" -> new Data(store.fashionMnist(Split.TRAIN), store.fashionMnist(Split.TEST));
-            case "cifar10" -> new Data(store.cifar10(Split.TRAIN), store.cifar10(Split.TEST));
+            case "cifar10" -> {
+                DataStore.Location at = smoke ? store.locateOrStandIn(DataSetId.CIFAR10) : store.obtain(DataSetId.CIFAR10);
+                yield new Data(Cifar10Reader.read(at.directory(), Split.TRAIN), Cifar10Reader.read(at.directory(), Split.TEST), at);
+            }
             case "celeba" -> {
                 int size = config.architecture().image().dim(1);
                 CelebAReader.Preprocessing pre = new CelebAReader.Preprocessing(CelebAReader.Preprocessing.DEFAULT.cropSize(), size);
                 int limit = config.trainLimit() > 0 ? config.trainLimit() : Integer.MAX_VALUE;
-                yield new Data(store.celebA(Split.TRAIN, pre, limit),
-                        store.celebA(Split.TEST, pre, Math.max(config.evalImages(), config.sampleImages())));
+                DataStore.Location at = smoke ? store.locateOrStandIn(DataSetId.CELEBA) : store.obtain(DataSetId.CELEBA);
+                yield new Data(CelebAReader.read(at.directory(), Split.TRAIN, pre, limit),
+                        CelebAReader.read(at.directory(), Split.TEST, pre, Math.max(config.evalImages(), config.sampleImages())), at);
             }
             default -> throw new IllegalArgumentException("unknown dataset " + config.dataset());
         };
@@ -96,8 +123,29 @@ public final class Experiment {
 
     /** As {@link #open(RunConfig, Path)} with data sets the caller loaded. */
     public static Experiment open(RunConfig config, Path outputDir, ImageSet train, ImageSet test) throws IOException {
+        return open(config, outputDir, new Data(train, test));
+    }
+
+    /**
+     * As {@link #open(RunConfig, Path)} with data the caller loaded. A run on the generated stand-in leaves
+     * {@value StandIn#MARKER} in its folder, and a checkpoint is continued only on the same kind of data.
+     */
+    public static Experiment open(RunConfig config, Path outputDir, Data data) throws IOException {
+        ImageSet train = data.train(), test = data.test();
         Files.createDirectories(outputDir);
         Path ckpt = outputDir.resolve("checkpoint.zip");
+        Path marker = outputDir.resolve(StandIn.MARKER);
+        if (Files.exists(ckpt) && Files.exists(marker) != data.standIn()) {
+            throw new IllegalStateException(ckpt + " was trained on " + (data.standIn() ? "real data" : "the generated stand-in")
+                    + ", but this run has " + (data.standIn() ? "only the stand-in" : "real data")
+                    + "; delete it, or choose another output folder, to start this run");
+        }
+        if (data.standIn()) {
+            featurealign.io.AtomicFiles.write(marker, o -> o.write((StandIn.explanation(data.location().id(),
+                    data.location().directory()) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } else {
+            Files.deleteIfExists(marker);
+        }
         FaTrainer trainer;
         if (Files.exists(ckpt)) {
             // The saved run may plan another number of steps than this config (a longer run continues it); every
@@ -113,7 +161,7 @@ public final class Experiment {
             trainer = new FaTrainer(config, train);
         }
         trainer.checkpointTo(ckpt);
-        return new Experiment(config, outputDir, train, test, trainer);
+        return new Experiment(config, outputDir, train, test, trainer, data.standIn() ? data.location() : null);
     }
 
     /**
@@ -137,9 +185,14 @@ public final class Experiment {
         return here;
     }
 
-    /** {@link #open(RunConfig, Path)} in {@link #outputDirFor(RunConfig)}. */
+    /**
+     * {@link #open(RunConfig, Path)} in {@link #outputDirFor(RunConfig)}; a run on the generated stand-in goes to
+     * {@code <dataset>-standin} beside it, so it never mixes with a run on the real data.
+     */
     public static Experiment open(RunConfig config) throws IOException {
-        return open(config, outputDirFor(config));
+        Data data = load(config);
+        Path dir = outputDirFor(config);
+        return open(config, data.standIn() ? dir.resolveSibling(dir.getFileName() + "-standin") : dir, data);
     }
 
     /** Same run when everything but the planned number of steps and the output bookkeeping matches. */
@@ -170,7 +223,8 @@ public final class Experiment {
      * ({@link RunConfig#departures()}), one per line.
      */
     public String describe() {
-        StringBuilder b = new StringBuilder(String.format(
+        StringBuilder b = new StringBuilder(standIn == null ? "" : StandIn.explanation(standIn.id(), standIn.directory()) + "\n");
+        b.append(String.format(
                 "%s · profile %s · %d steps of batch %d (%s) · %d training images · %d test images · step %d done",
                 config.dataset(), config.profile(), config.steps(), config.batchSize(),
                 config.gan() ? "GAN from step " + config.ganStartStep() : "no GAN", trainer.data().size(),
@@ -189,11 +243,16 @@ public final class Experiment {
         train(out, Progress.evenly(out, config.steps(), lines));
     }
 
-    /** Trains the steps still missing with a custom progress listener; judge messages go to {@code log}. */
+    /**
+     * Trains the steps still missing with a custom progress listener; judge messages go to {@code log}. The listener
+     * replaces the one of the previous call, so re-running a training cell prints its progress once.
+     */
     public void train(PrintStream log, Progress.Listener listener) throws IOException {
         if (config.evalEvery() > 0 && !trainer.evaluates() && trainer.step() < config.steps()) {
             trainer.evaluateWith(heldOut(log));
         }
+        if (progress != null) trainer.removeProgress(progress);
+        progress = listener;
         trainer.onProgress(listener);
         trainer.train();
         trainer.history().saveCsv(outputDir.resolve("history.csv"));
@@ -501,6 +560,7 @@ public final class Experiment {
     // ------------------------------------------------------------------ helpers
 
     private BufferedImage keep(String name, BufferedImage image) throws IOException {
+        if (standIn != null) image = ImageGrid.titled(image, StandIn.title(standIn.id()));
         figures.put(name, image);
         ImageGrid.savePng(image, outputDir.resolve(name + ".png"));
         return image;

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.*;
 import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 
@@ -86,12 +88,21 @@ public record Checkpoint(String kind, Properties config, long step, byte[] noise
     /** Reads a checkpoint; any damage or missing entry is a {@link CheckpointException} naming the file and entry. */
     public static Checkpoint read(Path file) throws CheckpointException {
         if (!Files.isRegularFile(file)) throw new CheckpointException(file, "no such checkpoint file");
+        // A zip's central directory is at its end: opening it as a ZipFile first tells a truncated file from a
+        // damaged entry (ZipInputStream alone reads a cut-off file as a shorter list of entries).
+        try (ZipFile complete = new ZipFile(file.toFile())) {
+            if (complete.size() == 0) throw new ZipException("no entries");
+        } catch (IOException e) {
+            throw new CheckpointException(file, "not a complete checkpoint (" + sizeOf(file) + ", " + reason(e)
+                    + "): the file is truncated or is not a checkpoint; delete it to start the run again");
+        }
         Map<String, byte[]> entries = new LinkedHashMap<>();
         try (ZipInputStream zip = new ZipInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
             ZipEntry e;
             while ((e = zip.getNextEntry()) != null) entries.put(e.getName(), zip.readAllBytes());
         } catch (IOException e) {
-            throw new CheckpointException(file, "not a readable checkpoint zip: " + e.getMessage());
+            throw new CheckpointException(file, "a damaged checkpoint (" + reason(e)
+                    + "); delete it to start the run again");
         }
         Properties format = properties(file, entries, "format.properties");
         String version = format.getProperty("version");
@@ -168,7 +179,7 @@ public record Checkpoint(String kind, Properties config, long step, byte[] noise
         try {
             p.load(new InputStreamReader(new ByteArrayInputStream(require(file, entries, name)), StandardCharsets.UTF_8));
         } catch (IOException | IllegalArgumentException e) {
-            throw new CheckpointException(file, name + ": " + e.getMessage());
+            throw new CheckpointException(file, name + ": " + reason(e));
         }
         return p;
     }
@@ -177,7 +188,21 @@ public record Checkpoint(String kind, Properties config, long step, byte[] noise
         try {
             return Nd4j.read(new DataInputStream(new ByteArrayInputStream(bytes)));
         } catch (Exception e) {
-            throw new CheckpointException(file, "entry '" + name + "' is not a readable array: " + e.getMessage());
+            throw new CheckpointException(file, "entry '" + name + "' is not a readable array: " + reason(e));
+        }
+    }
+
+    /** An exception's message, or its kind when it has none (EOFException often has none). */
+    private static String reason(Exception e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    private static String sizeOf(Path file) {
+        try {
+            return String.format(Locale.ROOT, "%,d bytes", Files.size(file));
+        } catch (IOException e) {
+            return "size unknown";
         }
     }
 

@@ -136,9 +136,15 @@ public final class FaTrainer {
         return values;
     }
 
+    /** Adds a listener that gets a report after every step (alongside any added before). */
     public FaTrainer onProgress(Progress.Listener listener) {
         listeners.add(Objects.requireNonNull(listener));
         return this;
+    }
+
+    /** Removes a listener added with {@link #onProgress}; false when it was not there. */
+    public boolean removeProgress(Progress.Listener listener) {
+        return listeners.remove(listener);
     }
 
     public RunConfig config() { return config; }

@@ -207,9 +207,14 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         Map<String, String> d = new TreeMap<>();
         for (String k : mine.stringPropertyNames()) {
             if (BOOKKEEPING.contains(k) || mine.getProperty(k).equals(ref.getProperty(k))) continue;
-            d.put(k, mine.getProperty(k) + " (reference: " + ref.getProperty(k) + ")");
+            d.put(k, readable(k, mine.getProperty(k)) + " (reference: " + readable(k, ref.getProperty(k)) + ")");
         }
         return d;
+    }
+
+    /** A setting's value as a reader should see it: a NaN KL weight means the reference's random β. */
+    private static String readable(String key, String value) {
+        return key.equals("fixedKlWeight") && "NaN".equals(value) ? "β ~ U(0,1) per sample" : value;
     }
 
     /** The encoder's learning rate at step {@code step} (0-based) of this run's schedule. */

@@ -142,6 +142,39 @@ public final class ImageGrid {
     }
 
     /**
+     * {@code image} under a title strip: bold white text on dark red, for a warning that must travel with the
+     * picture (e.g. that it shows generated stand-in data). The result is at least as wide as the text.
+     */
+    public static BufferedImage titled(BufferedImage image, String title) {
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(title, "title");
+        Font font = new Font(Font.SANS_SERIF, Font.BOLD, 13);
+        BufferedImage probe = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
+        Graphics2D probeGraphics = probe.createGraphics();
+        FontMetrics metrics = probeGraphics.getFontMetrics(font);
+        probeGraphics.dispose();
+        int gap = 4;
+        int strip = metrics.getHeight() + 2 * gap;
+        int width = Math.max(image.getWidth(), metrics.stringWidth(title) + 2 * gap);
+        BufferedImage out = new BufferedImage(width, strip + image.getHeight(), BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        try {
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, width, out.getHeight());
+            g.setColor(new Color(150, 0, 0));
+            g.fillRect(0, 0, width, strip);
+            g.drawImage(image, 0, strip, null);
+            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setFont(font);
+            g.setColor(Color.WHITE);
+            g.drawString(title, gap, gap + metrics.getAscent());
+        } finally {
+            g.dispose();
+        }
+        return out;
+    }
+
+    /**
      * Writes {@code image} as PNG, atomically (temporary file in the same directory, then rename); missing parent
      * directories are created.
      */

@@ -17,7 +17,8 @@ import java.util.Locale;
 /**
  * Times the kit's steps at the paper's MNIST size (batch 128, float32), the same step types and command line as
  * {@code bench/pytorch/baseline.py}: {@code --step fa_vae|fa_vae_gan|sample1000 --warmup N --iters N [--json]
- * [--gc-every K]}. Prints one line per iteration and a final JSON line with the median, the times, the first-step
+ * [--gc-every K]}; {@code --info} prints only ND4J's back-end, BLAS and thread counts (a line on stderr, a JSON line
+ * on stdout). Prints one line per iteration and a final JSON line with the median, the times, the first-step
  * overhead (ND4J's backend load + graph build + first step; the load also on its own) and the peak RSS. Not a test:
  * run by hand or by {@code bench/compare}.
  */
@@ -29,6 +30,14 @@ public final class StepBenchmark {
         boolean json = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--info" -> {
+                    Backend b = Backend.current();
+                    System.err.printf("   kit: ND4J %s; BLAS %s; %d OpenMP threads, %d BLAS threads%n", b.backend(), b.blas(),
+                            b.threads(), b.blasThreads());
+                    System.out.printf("{\"impl\":\"kit\",\"backend\":\"%s\",\"blas\":\"%s\",\"threads\":%d,\"blas_threads\":%d}%n",
+                            b.backend(), b.blas(), b.threads(), b.blasThreads());
+                    return;
+                }
                 case "--step" -> step = args[++i];
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--iters" -> iters = Integer.parseInt(args[++i]);
@@ -61,12 +70,37 @@ public final class StepBenchmark {
         double reusedPerStep = (pool1[0] - pool0[0]) / (double) iters, freshPerStep = (pool1[1] - pool0[1]) / (double) iters;
         double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        Backend b = Backend.current();
         System.out.printf(Locale.ROOT, "{\"impl\":\"kit\",\"step\":\"%s\",\"median_ms\":%.1f,\"min_ms\":%.1f,\"times_ms\":%s,"
                         + "\"first_step_overhead_ms\":%.0f,\"backend_load_ms\":%.0f,\"build_ms\":%.0f,\"first_step_ms\":%.0f,\"peak_rss_mb\":%.0f,\"batch\":%d,\"gc_every\":%d,"
-                        + "\"pool_mb\":%d,\"pool_reused_per_step\":%.1f,\"pool_fresh_per_step\":%.1f}%n",
+                        + "\"pool_mb\":%d,\"pool_reused_per_step\":%.1f,\"pool_fresh_per_step\":%.1f,\"threads\":%d,\"blas\":\"%s\"}%n",
                 step, median, sorted[0], times.stream().map(t -> String.format(Locale.ROOT, "%.1f", t)).toList(),
                 build + first, backendLoad, build, first, peakRssMb(), batch, gcEvery,
-                featurealign.nn.GraphCalls.ARRAY_POOL_BYTES >> 20, reusedPerStep, freshPerStep);
+                featurealign.nn.GraphCalls.ARRAY_POOL_BYTES >> 20, reusedPerStep, freshPerStep, b.threads(), b.blas());
+    }
+
+    /**
+     * ND4J's back-end in this process: its name (with oneDNN when the native build has it), the BLAS it calls (its
+     * own bundled OpenBLAS on x86-64, not the system's libblas.so.3) and the OpenMP and BLAS thread counts.
+     */
+    record Backend(String backend, String blas, int threads, int blasThreads) {
+        static Backend current() {
+            java.util.Properties p = org.nd4j.linalg.factory.Nd4j.getExecutioner().getEnvironmentInformation();
+            String build = org.nd4j.linalg.factory.Nd4j.getBackend().buildInfo();
+            String name = org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName()
+                    + (build.contains("HAVE_ONEDNN") ? " with oneDNN" : "");
+            String vendor = String.valueOf(p.getOrDefault("blas.vendor", "?"));
+            String blas = vendor + (vendor.equals("OPENBLAS") ? " (bundled with ND4J: org.bytedeco openblas)" : "");
+            return new Backend(name, blas, intOf(p.get("omp.threads")), intOf(p.get("blas.threads")));
+        }
+
+        private static int intOf(Object v) {
+            try {
+                return Integer.parseInt(String.valueOf(v));
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
     }
 
     static Runnable build(String step, int batch) {

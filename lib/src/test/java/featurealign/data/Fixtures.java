@@ -4,14 +4,12 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.zip.GZIPOutputStream;
-import javax.imageio.ImageIO;
 
 /** Writes small, valid data files of each supported format for tests. */
 final class Fixtures {
@@ -116,43 +114,35 @@ final class Fixtures {
     }
 
     static byte[] jpeg(BufferedImage image) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            if (!ImageIO.write(image, "jpeg", bytes)) {
-                throw new AssertionError("no JPEG writer");
-            }
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-        return bytes.toByteArray();
+        return StandIn.jpeg(image);
     }
 
     /**
      * Writes a small CelebA folder: {@code count} images 000001.jpg.., partitions cycling 0,0,1,2, attributes
-     * seeded, CRLF or LF line endings, with an identity file.
+     * seeded, CRLF or LF line endings, with an identity file (the annotation files by the stand-in's writers).
      */
     static void writeCelebA(Path dir, int count, boolean crlf, long seed) throws IOException {
         Path images = dir.resolve(CelebAAnnotations.IMAGE_DIR);
         Files.createDirectories(images);
         Random random = new Random(seed);
         String eol = crlf ? "\r\n" : "\n";
-        StringBuilder attr = new StringBuilder();
-        attr.append(count).append(eol).append(String.join(" ", attributeNames())).append(' ').append(eol);
-        StringBuilder partition = new StringBuilder();
-        StringBuilder identity = new StringBuilder();
+        List<String> names = new ArrayList<>();
+        byte[][] attributes = new byte[count][CelebAAnnotations.ATTRIBUTE_COUNT];
+        int[] partitions = new int[count];
+        int[] identities = new int[count];
         for (int i = 1; i <= count; i++) {
             String name = String.format("%06d.jpg", i);
             Files.write(images.resolve(name), faceJpeg(seed + i, -1));
-            attr.append(name);
+            names.add(name);
             for (int a = 0; a < CelebAAnnotations.ATTRIBUTE_COUNT; a++) {
-                attr.append(random.nextBoolean() ? "  1" : " -1");
+                attributes[i - 1][a] = (byte) (random.nextBoolean() ? 1 : -1);
             }
-            attr.append(eol);
-            partition.append(name).append(' ').append(new int[]{0, 0, 1, 2}[(i - 1) % 4]).append(eol);
-            identity.append(name).append(' ').append(1 + (i - 1) / 2).append(eol);
+            partitions[i - 1] = new int[]{0, 0, 1, 2}[(i - 1) % 4];
+            identities[i - 1] = 1 + (i - 1) / 2;
         }
-        Files.writeString(dir.resolve(CelebAAnnotations.ATTRIBUTES_FILE), attr, StandardCharsets.US_ASCII);
-        Files.writeString(dir.resolve(CelebAAnnotations.PARTITION_FILE), partition, StandardCharsets.US_ASCII);
-        Files.writeString(dir.resolve(CelebAAnnotations.IDENTITY_FILE), identity, StandardCharsets.US_ASCII);
+        Files.write(dir.resolve(CelebAAnnotations.ATTRIBUTES_FILE),
+                StandIn.attributeFile(attributeNames(), names, attributes, eol));
+        Files.write(dir.resolve(CelebAAnnotations.PARTITION_FILE), StandIn.keyedFile(names, partitions, eol));
+        Files.write(dir.resolve(CelebAAnnotations.IDENTITY_FILE), StandIn.keyedFile(names, identities, eol));
     }
 }

@@ -84,6 +84,9 @@ class RunConfigTest {
                 java.util.List.copyOf(c.departures().keySet()), "bookkeeping (evalEvery) is not a departure");
         assertEquals("5.0E-4 (reference: 1.0E-4)", c.departures().get("learningRate"));
         assertEquals("1024 (reference: 4096)", c.departures().get("architecture.hidden"));
+        // The reference's KL weight is random, stored as NaN: the list says what it means.
+        assertEquals("0.005 (reference: β ~ U(0,1) per sample)",
+                RunConfig.profile("cpu", "cifar10").departures().get("fixedKlWeight"));
     }
 
     /** The GAN phase's departures (issue 18): keys, round trip, departures, errors, and older checkpoints. */
