@@ -442,9 +442,12 @@ public final class Experiment {
         };
     }
 
-    /** The two priors' figure and numbers ({@link #priorComparison(int, PrintStream)}); prints as its table. */
-    public record PriorComparison(BufferedImage figure, Table numbers) {
-        @Override public String toString() { return numbers.printAll(); }
+    /**
+     * The two priors' figure and numbers ({@link #priorComparison(int, PrintStream)}); prints as its table without the
+     * notes (they are in {@code numbers} and the CSV), then {@code about}, what was compared.
+     */
+    public record PriorComparison(BufferedImage figure, Table numbers, String about) {
+        @Override public String toString() { return numbers.copy().removeColumns("note").printAll() + "\n" + about; }
     }
 
     /** {@link #priorComparison(int, PrintStream)} with judge messages on standard output. */
@@ -536,7 +539,10 @@ public final class Experiment {
             t.write().csv(w);
             w.flush();
         });
-        return new PriorComparison(figure, t);
+        String about = "CLASS_GAUSSIAN: " + fitted.classes() + (fitted.classes() > 1 ? " Gaussians" : " Gaussian")
+                + " fitted to the posterior means of " + fitted.imageCount() + " training images; numbers on " + sNote
+                + "; this run samples from " + config.samplingPrior() + "; notes in " + csv.getFileName();
+        return new PriorComparison(figure, t, about);
     }
 
     private static void addRow(Table t, String metric, double standard, double gaussian, String unit, String note) {

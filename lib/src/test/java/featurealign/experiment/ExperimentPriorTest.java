@@ -68,6 +68,8 @@ class ExperimentPriorTest {
         assertTrue(Files.size(dir.resolve("prior_comparison.png")) > 500);
         assertTrue(Files.readString(dir.resolve("prior_comparison.csv")).startsWith("metric,STANDARD,CLASS_GAUSSIAN,unit,note"));
         assertTrue(c.figure().getWidth() > 2 * 3 * 8 * 2, "two grids of 3 columns of 8×8 images at scale 2, side by side");
+        assertTrue(c.toString().contains("CLASS_GAUSSIAN: 1 Gaussian fitted to the posterior means of 32 training images"), c.toString());
+        assertFalse(c.toString().contains("per-pixel std"), "notes stay in the table and the CSV");
     }
 
     @Test
