@@ -15,8 +15,8 @@ import java.nio.file.Path;
 import java.util.*;
 
 /**
- * The kit's command line: {@code train}, {@code sample}, {@code evaluate}, {@code export}, {@code fetch}. It calls exactly
- * what the notebooks call ({@link Experiment}) and prints the same progress lines.
+ * The kit's command line: {@code train}, {@code sample}, {@code evaluate}, {@code export}, {@code study}, {@code seeds},
+ * {@code fetch}. It calls exactly what the notebooks call ({@link Experiment}) and prints the same progress lines.
  */
 public final class Main {
 
@@ -30,6 +30,7 @@ public final class Main {
               export    write samples or reconstructions as .npy float32 [N,C,H,W]
               study     held-out quality against training time for the reference settings and named departures
               judge     train (or load) the data set's judge and print its own accuracy on real and blurred images
+              seeds     train a profile for several seeds and write mean ± sd of every metric (seeds.csv)
               fetch     find, verify or download data sets (see 'featurealign fetch --help')
 
             Run 'featurealign <command> --help' for the options of a command.
@@ -139,6 +140,12 @@ public final class Main {
                 Npy.write(a.castTo(DataType.FLOAT), file);
                 out.println("wrote " + file + " " + Arrays.toString(a.shape()) + " float32");
             }
+            case "seeds" -> {
+                Path base = o.out();
+                var summary = featurealign.experiment.SeedStudy.run(o.config(), o.seeds, base, out);
+                out.println(summary.copy().removeColumns("note").printAll());
+                out.println("wrote " + base.resolve(featurealign.experiment.SeedStudy.CSV) + " (runs in " + base.resolve("seeds") + ")");
+            }
             case "study" -> {
                 String profile = o.profile == null ? "cpu" : o.profile;
                 Path dir = o.out != null ? o.out : featurealign.experiment.QualityStudy.outputDirFor(o.dataset, profile);
@@ -219,7 +226,8 @@ public final class Main {
                     + " figures and metrics there.\n\n" + COMMON + "  --no-metrics      skip the metrics (no judge training)\n"
                     + "  --settings        print every setting of the chosen profile and exit\n";
             case "sample" -> "Usage: featurealign sample [options]\n\nWrites samples_fa.png, samples_gan.png and class_rows.png"
-                    + " from the trained run in --out.\n\n" + COMMON + "  --n N             number of samples (default 100)\n";
+                    + " from the trained run in --out, drawn from its sampling.prior (--set sampling.prior=CLASS_GAUSSIAN"
+                    + " switches a finished run to class Gaussians fitted to its encoder; training is unchanged).\n\n" + COMMON + "  --n N             number of samples (default 100)\n";
             case "evaluate" -> "Usage: featurealign evaluate [options]\n\nWrites metrics.csv for the trained run in --out"
                     + " (trains the judge classifier on first use; it is cached).\n\n" + COMMON;
             case "export" -> "Usage: featurealign export [options]\n\nWrites images of the trained run as .npy float32"
@@ -227,6 +235,11 @@ public final class Main {
                     + "  --what KIND       samples (FA only, default), refined (GAN) or reconstructions (of test images)\n"
                     + "  --n N             number of images (default 1000)\n"
                     + "  --file PATH       output file (default <out>/<what>.npy)\n";
+            case "seeds" -> "Usage: featurealign seeds [options]\n\nTrains the profile for seeds s0..s0+N-1 (s0: the"
+                    + " profile's seed, or --set seed=S), each in <out>/seeds/seed-<s>/ (a finished run there is reused),"
+                    + " computes each run's metrics.csv, and writes <out>/seeds.csv: per metric the number of seeds, mean,"
+                    + " sample sd, min, max and every seed's value. Fails, without writing seeds.csv, if any seed fails.\n\n"
+                    + COMMON + "  --seeds N         number of seeds (default 3)\n";
             case "study" -> "Usage: featurealign study [options]\n\nRuns the quality study of a data set (see"
                     + " QualityStudy.design): one encoder-only run per variant, evaluated ten times, then summary.csv and"
                     + " study.png. Complete variants are not run again.\n\n"
@@ -247,7 +260,7 @@ public final class Main {
     static final class Options {
         String dataset = "mnist", profile, what = "samples";
         Path out, file;
-        int n = -1;
+        int n = -1, seeds = 3;
         List<String> variants;
         boolean help, noMetrics, listSettings, longRuns;
         final Map<String, String> overrides = new LinkedHashMap<>();
@@ -273,6 +286,13 @@ public final class Main {
                             throw new IllegalArgumentException("--n expects a whole number, got '" + v + "'");
                         }
                         if (o.n < 1) throw new IllegalArgumentException("--n must be >= 1, got " + o.n);
+                    }
+                    case "--seeds" -> {
+                        String v = value(args, ++i, a);
+                        try { o.seeds = Integer.parseInt(v); } catch (NumberFormatException e) {
+                            throw new IllegalArgumentException("--seeds expects a whole number, got '" + v + "'");
+                        }
+                        if (o.seeds < 1) throw new IllegalArgumentException("--seeds must be >= 1, got " + o.seeds);
                     }
                     case "--set" -> {
                         String kv = value(args, ++i, a);

@@ -7,22 +7,29 @@ import featurealign.data.DataStore;
 import featurealign.data.ImageSet;
 import featurealign.data.Split;
 import featurealign.data.StandIn;
+import featurealign.eval.FrechetDistance;
 import featurealign.eval.ImageMetrics;
 import featurealign.eval.Judge;
 import featurealign.eval.JudgeConfig;
 import featurealign.eval.MetricsTable;
 import featurealign.eval.SampleQuality;
+import featurealign.io.AtomicFiles;
 import featurealign.train.*;
 import featurealign.viz.Charts;
 import featurealign.viz.ImageGrid;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 import java.awt.*;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +47,7 @@ import java.util.Map;
 public final class Experiment {
 
     /** Seeds of the figures' noise streams, offset from the run seed so figures do not depend on cell order. */
-    private static final long ROWS_SEED = 303, INTERPOLATION_SEED = 404;
+    private static final long ROWS_SEED = 303, INTERPOLATION_SEED = 404, PRIOR_COMPARISON_SEED = 707;
 
     private final RunConfig config;
     private final Path outputDir;
@@ -161,6 +168,13 @@ public final class Experiment {
             trainer = new FaTrainer(config, train);
         }
         trainer.checkpointTo(ckpt);
+        // A finished run asked for CLASS_GAUSSIAN that has no prior of its final encoder (it trained with STANDARD, or
+        // before the setting existed): fit it once and keep it with the run.
+        if (config.samplingPrior() == RunConfig.SamplingPrior.CLASS_GAUSSIAN && trainer.step() > 0
+                && trainer.step() >= config.steps() && !trainer.priorCurrent()) {
+            trainer.fitPrior();
+            trainer.saveCheckpoint(ckpt);
+        }
         return new Experiment(config, outputDir, train, test, trainer, data.standIn() ? data.location() : null);
     }
 
@@ -195,11 +209,15 @@ public final class Experiment {
         return open(config, data.standIn() ? dir.resolveSibling(dir.getFileName() + "-standin") : dir, data);
     }
 
-    /** Same run when everything but the planned number of steps and the output bookkeeping matches. */
+    /**
+     * Same run when everything but the planned number of steps, the output bookkeeping and the sampling prior (which
+     * does not change training: a finished run can switch it) matches.
+     */
     private static boolean sameRun(RunConfig a, RunConfig b) {
         var pa = a.toProperties();
         var pb = b.toProperties();
-        for (String k : List.of("steps", "checkpointEvery", "gcEvery", "evalImages", "sampleImages", "evalEvery", "profile")) {
+        for (String k : List.of("steps", "checkpointEvery", "gcEvery", "evalImages", "sampleImages", "evalEvery", "profile",
+                "sampling.prior", "sampling.fitImages")) {
             pa.remove(k);
             pb.remove(k);
         }
@@ -262,7 +280,7 @@ public final class Experiment {
     public HeldOutEvaluation heldOut(PrintStream log) throws IOException {
         if (heldOut == null) {
             boolean judged = testSet.hasLabels() && config.architecture().conditioning() > 0;
-            heldOut = new HeldOutEvaluation(config, testSet, judged ? judge(log) : null);
+            heldOut = new HeldOutEvaluation(config, testSet, judged ? judge(log) : null, trainer.data());
         }
         return heldOut;
     }
@@ -348,7 +366,7 @@ public final class Experiment {
         return keep("reconstructions", ImageGrid.sideBySide(x, rec, columns(n), ImageGrid.DEFAULT_PADDING, scale()));
     }
 
-    /** Prior samples z ~ N(0,I) with labels cycling 0–9: FA only (the "VAE" samples). */
+    /** Prior samples (the run's {@code sampling.prior}) with labels cycling 0–9: FA only (the "VAE" samples). */
     public BufferedImage samples(int n) throws IOException {
         return keep("samples_fa", ImageGrid.grid(sampleImages(n).featureAlignment(), columns(n), ImageGrid.DEFAULT_PADDING, scale()));
     }
@@ -360,15 +378,28 @@ public final class Experiment {
         return keep("samples_gan", ImageGrid.grid(s.refined(), columns(n), ImageGrid.DEFAULT_PADDING, scale()));
     }
 
-    /** {@code n} samples from one seeded stream, labels cycling over the classes (same for both sample figures). */
+    /**
+     * {@code n} samples from one seeded stream and the run's prior, labels cycling over the classes (same for both
+     * sample figures, the metrics and the exports).
+     */
     public Inspection.Images sampleImages(int n) {
+        ensurePrior();
         return HeldOutEvaluation.samples(model(), n);
+    }
+
+    /**
+     * With {@code sampling.prior = CLASS_GAUSSIAN}, fits the prior when the model has none of its current encoder (a
+     * run opened before its last step; a finished run has it from training or {@link #open}).
+     */
+    private void ensurePrior() {
+        if (config.samplingPrior() == RunConfig.SamplingPrior.CLASS_GAUSSIAN && !trainer.priorCurrent()) trainer.fitPrior();
     }
 
     /** One row per class ({@code perClass} samples each): FA-only on the left block, GAN-refined on the right. */
     public BufferedImage classRows(int perClass) throws IOException {
         int k = Math.max(1, config.architecture().conditioning());
         int rows = Math.min(k, 10);
+        ensurePrior();
         Inspection.Images s = Inspection.classRows(model(), rows, perClass, new Noise(config.seed() + ROWS_SEED));
         List<String> names = new ArrayList<>();
         for (int r = 0; r < rows; r++) names.add(rowName(r));
@@ -384,7 +415,10 @@ public final class Experiment {
         return Integer.toString(r);
     }
 
-    /** The 11×11 interpolation between the first four test images (GAN-refined when there is a generator). */
+    /**
+     * The 11×11 interpolation between the first four test images (GAN-refined when there is a generator). It mixes the
+     * posterior latents of those images, so {@code sampling.prior} does not enter it.
+     */
     public BufferedImage interpolation() throws IOException {
         int[] idx = range(4);
         INDArray x = testSet.toNCHW(idx, config.dataType());
@@ -407,6 +441,7 @@ public final class Experiment {
      */
     public MetricsTable metrics(PrintStream log) throws IOException {
         MetricsTable t = new MetricsTable(config.dataset() + " · profile " + config.profile() + " · step " + trainer.step());
+        t.add("sampling prior", Double.NaN, "", priorNote()); // the setting's name leads the note
         var dt = config.dataType();
         HeldOutEvaluation h = heldOut(log);
         int n = h.imageCount();
@@ -488,6 +523,160 @@ public final class Experiment {
         }
         t.saveCsv(outputDir.resolve("metrics.csv"));
         return t;
+    }
+
+    /** The metrics table's note on the sampling prior: the setting's name first, then what it means for this run. */
+    private String priorNote() {
+        return switch (config.samplingPrior()) {
+            case STANDARD -> "STANDARD: samples draw z ~ N(0, I), as in the reference";
+            case CLASS_GAUSSIAN -> "CLASS_GAUSSIAN: samples draw z from " + (LatentPrior.classCount(config.architecture(),
+                    trainer.data()) > 1 ? "one diagonal Gaussian per class" : "one diagonal Gaussian") + " fitted to the posterior means of "
+                    + LatentPrior.fitIndices(trainer.data(), config.fitImages(), config.seed()).length + " training images";
+        };
+    }
+
+    /**
+     * The two priors' figure and numbers ({@link #priorComparison(int, PrintStream)}); prints as its table without the
+     * notes (they are in {@code numbers} and the CSV), then {@code about}, what was compared.
+     */
+    public record PriorComparison(BufferedImage figure, Table numbers, String about) {
+        @Override public String toString() { return numbers.copy().removeColumns("note").printAll() + "\n" + about; }
+    }
+
+    /** {@link #priorComparison(int, PrintStream)} with judge messages on standard output. */
+    public PriorComparison priorComparison(int perClass) throws IOException {
+        return priorComparison(perClass, System.out);
+    }
+
+    /**
+     * The two sampling priors on the same ε, whatever this run's {@code sampling.prior}: a figure with one row per
+     * class ({@code perClass} FA samples each; four rows when unconditioned), z ~ N(0,I) on the left and the class
+     * Gaussian on the right ({@code prior_comparison.png}), and their numbers on the metrics' samples
+     * ({@code sampleImages} of them, labels cycling, the same ε for both): the spread and mean pixel value of FA and GAN
+     * samples against test images', and for labelled data the judge's accuracy and the Fréchet distance
+     * ({@code prior_comparison.csv}: columns metric, STANDARD, CLASS_GAUSSIAN, unit, note). The class Gaussian is the
+     * run's own when it is current, else one fitted now on the same training images for this comparison only (the run
+     * keeps sampling from its setting).
+     */
+    public PriorComparison priorComparison(int perClass, PrintStream log) throws IOException {
+        if (perClass < 1) throw new IllegalArgumentException("perClass must be >= 1, got " + perClass);
+        LatentPrior fitted = trainer.priorCurrent() ? model().prior() : LatentPrior.fit(model(), trainer.data(), config.fitImages());
+        String classLabel = fitted.classes() > 1 ? "class Gaussian" : "class Gaussian (one class)";
+        int k = config.architecture().conditioning();
+        int rows = k > 0 ? Math.min(k, 10) : 4;
+        int n = rows * perClass;
+        INDArray cond = null;
+        List<String> names = new ArrayList<>();
+        if (k > 0) {
+            int[] labels = new int[n];
+            for (int i = 0; i < n; i++) labels[i] = i / perClass;
+            cond = Conditioning.oneHot(labels, k, config.dataType());
+            for (int r = 0; r < rows; r++) names.add(rowName(r));
+        }
+        // Two streams with one seed: the same ε (and random probes, if any) through both priors.
+        long seed = config.seed() + PRIOR_COMPARISON_SEED;
+        INDArray standard = model().sample(n, cond, new Noise(seed), null);
+        INDArray gaussian = model().sample(n, cond, new Noise(seed), fitted);
+        BufferedImage left = k > 0 ? ImageGrid.gridWithRowLabels(standard, perClass, ImageGrid.DEFAULT_PADDING, scale(), names)
+                : ImageGrid.grid(standard, perClass, ImageGrid.DEFAULT_PADDING, scale());
+        BufferedImage right = k > 0 ? ImageGrid.gridWithRowLabels(gaussian, perClass, ImageGrid.DEFAULT_PADDING, scale(), names)
+                : ImageGrid.grid(gaussian, perClass, ImageGrid.DEFAULT_PADDING, scale());
+        BufferedImage figure = keep("prior_comparison", besideEachOther(titled(left, "z ~ N(0,I)"), titled(right, classLabel)));
+
+        HeldOutEvaluation h = heldOut(log);
+        int m = h.sampleCount();
+        Inspection.Images a = HeldOutEvaluation.samples(model(), m, null), b = HeldOutEvaluation.samples(model(), m, fitted);
+        Table t = Table.create(config.dataset() + " · profile " + config.profile() + " · step " + trainer.step()
+                        + " · sampling priors on the same ε", StringColumn.create("metric"), DoubleColumn.create("STANDARD"),
+                DoubleColumn.create("CLASS_GAUSSIAN"), StringColumn.create("unit"), StringColumn.create("note"));
+        String sNote = m + " samples" + (k > 0 ? ", labels cycling 0–" + (k - 1) : "") + ", the same ε for both priors";
+        String fitNote = "; the class Gaussian has " + fitted.classes() + (fitted.classes() > 1 ? " classes" : " class")
+                + ", fitted to " + fitted.imageCount() + " training images' posterior means";
+        addRow(t, "sample spread, FA samples", ImageMetrics.spread(a.featureAlignment()) / h.realSpread(),
+                ImageMetrics.spread(b.featureAlignment()) / h.realSpread(), "ratio", "per-pixel std over " + sNote
+                        + ", over that of " + m + " test images" + fitNote);
+        if (a.refined() != null) {
+            addRow(t, "sample spread, GAN samples", ImageMetrics.spread(a.refined()) / h.realSpread(),
+                    ImageMetrics.spread(b.refined()) / h.realSpread(), "ratio", "per-pixel std over " + sNote);
+        }
+        try (INDArray real = testSet.toNCHW(range(m), config.dataType())) {
+            double[] realMean = channelMeans(real), faA = channelMeans(a.featureAlignment()), faB = channelMeans(b.featureAlignment());
+            for (int c = 0; c < realMean.length; c++) {
+                String ch = realMean.length == 1 ? "" : ", channel " + "RGB".charAt(Math.min(c, 2));
+                addRow(t, "mean pixel value, FA samples" + ch, faA[c], faB[c], "[0,1]", sNote);
+                addRow(t, "mean pixel value, real test images" + ch, realMean[c], realMean[c], "[0,1]",
+                        "first " + m + " test images (the same for both)");
+            }
+        }
+        if (testSet.hasLabels() && k > 0) {
+            SampleQuality q = new SampleQuality(judge(log));
+            int[] requested = HeldOutEvaluation.sampleLabels(config, m);
+            INDArray[] realSets = randomRealSets(m);
+            FrechetDistance.Statistics realStats = q.statistics(realSets[0]);
+            double floor = q.realFloor(realSets[0], realSets[1]);
+            for (boolean gan : new boolean[]{false, true}) {
+                INDArray sa = gan ? a.refined() : a.featureAlignment(), sb = gan ? b.refined() : b.featureAlignment();
+                if (sa == null) continue;
+                String what = gan ? "GAN samples" : "FA samples";
+                addRow(t, "judge accuracy, " + what, q.accuracy(sa, requested), q.accuracy(sb, requested), "fraction",
+                        "w.r.t. the requested labels; " + sNote);
+                addRow(t, "Fréchet distance, " + what, q.frechet(sa, realStats), q.frechet(sb, realStats), "judge features²",
+                        m + " images per set; vs random test images");
+            }
+            addRow(t, "Fréchet distance (real-vs-real floor)", floor, floor, "judge features²",
+                    m + " images per set, two disjoint real sets (the same for both)");
+        }
+        Path csv = outputDir.resolve("prior_comparison.csv");
+        AtomicFiles.write(csv, out -> {
+            Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+            t.write().csv(w);
+            w.flush();
+        });
+        String about = "CLASS_GAUSSIAN: " + fitted.classes() + (fitted.classes() > 1 ? " Gaussians" : " Gaussian")
+                + " fitted to the posterior means of " + fitted.imageCount() + " training images; numbers on " + sNote
+                + "; this run samples from " + config.samplingPrior() + "; notes in " + csv.getFileName();
+        return new PriorComparison(figure, t, about);
+    }
+
+    private static void addRow(Table t, String metric, double standard, double gaussian, String unit, String note) {
+        t.stringColumn("metric").append(metric);
+        t.doubleColumn("STANDARD").append(standard);
+        t.doubleColumn("CLASS_GAUSSIAN").append(gaussian);
+        t.stringColumn("unit").append(unit);
+        t.stringColumn("note").append(note);
+    }
+
+    /** Mean pixel value of each channel of {@code [N,C,H,W]} images. */
+    private static double[] channelMeans(INDArray images) {
+        return images.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).mean(0, 2, 3).toDoubleVector();
+    }
+
+    /** Two disjoint random sets of {@code m} test images: the draw {@link #metrics} makes (seed + 505), so the same sets. */
+    private INDArray[] randomRealSets(int m) {
+        int[] perm = ImageSet.sampleIndices(testSet.size(), 2 * m, config.seed() + 505);
+        List<Integer> shuffled = new ArrayList<>();
+        for (int i : perm) shuffled.add(i);
+        java.util.Collections.shuffle(shuffled, new java.util.Random(config.seed() + 505));
+        int[] a = shuffled.subList(0, m).stream().mapToInt(Integer::intValue).toArray();
+        int[] b = shuffled.subList(m, 2 * m).stream().mapToInt(Integer::intValue).toArray();
+        return new INDArray[]{testSet.toNCHW(a, config.dataType()), testSet.toNCHW(b, config.dataType())};
+    }
+
+    /** {@code image} under a one-line title on white. */
+    static BufferedImage titled(BufferedImage image, String title) {
+        Font font = new Font(Font.SANS_SERIF, Font.BOLD, 14);
+        int header = 24;
+        BufferedImage out = new BufferedImage(image.getWidth(), image.getHeight() + header, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setFont(font);
+        g.setColor(Color.BLACK);
+        g.drawString(title, 4, header - 7);
+        g.drawImage(image, 0, header, null);
+        g.dispose();
+        return out;
     }
 
     /**

@@ -8,6 +8,7 @@ import featurealign.train.Conditioning;
 import featurealign.train.FaModel;
 import featurealign.train.FaTrainer;
 import featurealign.train.History;
+import featurealign.train.LatentPrior;
 import featurealign.train.Noise;
 import featurealign.train.RunConfig;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,6 +23,10 @@ import java.util.Map;
  * and GAN-refined once the GAN has trained), and the spread of the samples against that of real test images. Each
  * draws its noise from its own seeded stream, never from the run's, so evaluating does not change training and the
  * same model always gets the same numbers.
+ * <p>
+ * With {@code sampling.prior = CLASS_GAUSSIAN} the samples come from a class Gaussian fitted to the encoder being
+ * evaluated, on the same training images as the run's own fit ({@link LatentPrior#fitIndices}): the model's prior when
+ * it is current (after the last step), else one fitted for this evaluation only, which leaves the model's prior alone.
  */
 public final class HeldOutEvaluation implements FaTrainer.Evaluator {
 
@@ -29,18 +34,30 @@ public final class HeldOutEvaluation implements FaTrainer.Evaluator {
     static final long RECONSTRUCTION_SEED = 101, SAMPLE_SEED = 202;
 
     private final RunConfig config;
-    private final ImageSet testSet;
+    private final ImageSet testSet, trainSet;
     private final Judge judge;
     private final int[] indices;
     private final int sampleCount;
     private final double realSpread;
 
-    /**
-     * @param judge the data set's judge, or null for unlabelled data (then only the image numbers are computed)
-     */
+    /** An evaluation without training images: only for {@code sampling.prior = STANDARD}. */
     public HeldOutEvaluation(RunConfig config, ImageSet testSet, Judge judge) {
+        this(config, testSet, judge, null);
+    }
+
+    /**
+     * @param judge    the data set's judge, or null for unlabelled data (then only the image numbers are computed)
+     * @param trainSet the training images the run trains on (its {@link FaTrainer#data()}), to fit a class Gaussian
+     *                 prior at each evaluation; may be null when {@code sampling.prior} is STANDARD
+     */
+    public HeldOutEvaluation(RunConfig config, ImageSet testSet, Judge judge, ImageSet trainSet) {
+        if (config.samplingPrior() == RunConfig.SamplingPrior.CLASS_GAUSSIAN && trainSet == null) {
+            throw new IllegalArgumentException("sampling.prior = CLASS_GAUSSIAN: the held-out evaluation needs the training"
+                    + " images to fit the prior to");
+        }
         this.config = config;
         this.testSet = testSet;
+        this.trainSet = trainSet;
         this.judge = judge;
         this.indices = Experiment.range(Math.min(config.evalImages(), testSet.size()));
         this.sampleCount = Math.max(2, Math.min(config.sampleImages(), testSet.size() / 2));
@@ -69,14 +86,36 @@ public final class HeldOutEvaluation implements FaTrainer.Evaluator {
         return model.reconstruct(images, condition, new Noise(config.seed() + RECONSTRUCTION_SEED));
     }
 
-    /** {@code n} prior samples, labels cycling over the classes, FA-only and (with a generator) GAN-refined. */
+    /**
+     * {@code n} samples from the run's prior ({@link FaModel#samplingPrior()}), labels cycling over the classes, FA-only
+     * and (with a generator) GAN-refined.
+     */
     public static Inspection.Images samples(FaModel model, int n) {
+        return samples(model, n, model.samplingPrior());
+    }
+
+    /**
+     * {@link #samples(FaModel, int)} from {@code prior} (null: z ~ N(0, I)); the same noise stream for every prior, so
+     * two priors get the same ε.
+     */
+    public static Inspection.Images samples(FaModel model, int n, LatentPrior prior) {
         RunConfig c = model.config();
         Noise noise = new Noise(c.seed() + SAMPLE_SEED);
         int k = c.architecture().conditioning();
         INDArray cond = k > 0 ? Inspection.cyclingLabels(n, k, c.dataType()) : null;
-        INDArray fa = model.sample(n, cond, noise);
+        INDArray fa = model.sample(n, cond, noise, prior);
         return new Inspection.Images(fa, model.hasGan() ? model.refine(fa, cond) : null);
+    }
+
+    /**
+     * The prior this evaluation samples {@code model} from: null for STANDARD; for CLASS_GAUSSIAN the model's own when
+     * it was fitted to the current encoder on the same images, else one fitted now (the model's is left as it is).
+     */
+    public LatentPrior priorFor(FaModel model) {
+        if (config.samplingPrior() == RunConfig.SamplingPrior.STANDARD) return null;
+        int fitCount = LatentPrior.fitIndices(trainSet, config.fitImages(), config.seed()).length;
+        if (model.priorIsCurrent() && model.prior().imageCount() == fitCount) return model.prior();
+        return LatentPrior.fit(model, trainSet, config.fitImages());
     }
 
     /** The labels {@link #samples} asked for, as class ids. */
@@ -100,7 +139,7 @@ public final class HeldOutEvaluation implements FaTrainer.Evaluator {
         }
         // GAN samples only once the generator has trained (before that it is at its initialisation).
         boolean ganTrained = model.hasGan() && config.ganActiveAt(step - 1);
-        Inspection.Images s = samples(model, sampleCount);
+        Inspection.Images s = samples(model, sampleCount, priorFor(model));
         int[] asked = sampleLabels(config, sampleCount);
         if (judge != null && config.architecture().conditioning() > 0) {
             v.put(History.TEST_JUDGE_FA, judge.accuracy(s.featureAlignment(), asked));

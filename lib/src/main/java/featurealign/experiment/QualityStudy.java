@@ -136,6 +136,13 @@ public final class QualityStudy {
             try (var r = Files.newBufferedReader(settingsFile, StandardCharsets.UTF_8)) { saved.load(r); }
             History h = History.fromCsv(Files.readString(historyFile, StandardCharsets.UTF_8), historyFile.toString());
             Properties expected = config.toProperties();
+            // Read back through RunConfig, so settings added since the run (absent keys, read with their reference
+            // values, e.g. sampling.prior) do not make a complete run look different.
+            try {
+                saved = RunConfig.fromProperties(saved).toProperties();
+            } catch (IllegalArgumentException e) {
+                saved = new Properties(); // unreadable settings: not this run, run it again
+            }
             // Checkpoint frequency does not change a run (resuming is exact), so it does not decide completeness.
             saved.remove("checkpointEvery");
             expected.remove("checkpointEvery");

@@ -64,6 +64,9 @@ public final class FaModel {
     private final String refinedName;
     private final WeightAverage average;
 
+    // The fitted CLASS_GAUSSIAN prior (null until fitted); not part of training, so not in stateArrays().
+    private LatentPrior prior;
+
     /** Builds and initialises (seeded with {@code config.seed()}) every network the config needs. */
     public FaModel(RunConfig config) {
         this.config = config;
@@ -137,6 +140,43 @@ public final class FaModel {
 
     /** Whether the model has a generator and discriminator. */
     public boolean hasGan() { return generatorStep != null; }
+
+    /** The fitted class Gaussian prior, or null; it may be stale ({@link #priorIsCurrent}). */
+    public LatentPrior prior() { return prior; }
+
+    /**
+     * Sets the class Gaussian prior that {@link #sample(int, INDArray, Noise)} uses when {@code sampling.prior} is
+     * CLASS_GAUSSIAN (null removes it). Its latent size must be Z, and its classes K or 1.
+     */
+    public void setPrior(LatentPrior p) {
+        if (p != null && (p.latent() != arch.latent() || (p.classes() != 1 && p.classes() != arch.conditioning()))) {
+            throw new IllegalArgumentException("a latent prior of " + p.classes() + " classes and " + p.latent()
+                    + " latents does not fit this model (Z = " + arch.latent() + ", conditioning " + arch.conditioning() + ")");
+        }
+        this.prior = p;
+    }
+
+    /** Whether a prior is fitted and was fitted to the encoder as it is now (no encoder update since). */
+    public boolean priorIsCurrent() { return prior != null && prior.encoderStep() == encoderAdam.step(); }
+
+    /**
+     * The prior {@link #sample(int, INDArray, Noise)} uses: null for {@code sampling.prior} STANDARD (z ~ N(0, I)), the
+     * fitted class Gaussian for CLASS_GAUSSIAN.
+     *
+     * @throws IllegalStateException when CLASS_GAUSSIAN has no prior fitted to the current encoder
+     */
+    public LatentPrior samplingPrior() {
+        if (config.samplingPrior() == RunConfig.SamplingPrior.STANDARD) return null;
+        if (prior == null) {
+            throw new IllegalStateException("sampling.prior = CLASS_GAUSSIAN, but no prior is fitted yet: FaTrainer fits it"
+                    + " when training reaches its last step (or call FaTrainer.fitPrior())");
+        }
+        if (!priorIsCurrent()) {
+            throw new IllegalStateException("sampling.prior = CLASS_GAUSSIAN, but the prior was fitted after " + prior.encoderStep()
+                    + " encoder updates and the encoder has had " + encoderAdam.step() + ": fit it again (FaTrainer.fitPrior())");
+        }
+        return prior;
+    }
 
     /** The prefix of the moving-average copies of G's parameters in {@link #stateArrays()}. */
     static final String AVERAGE_PREFIX = "ema:";
@@ -220,7 +260,8 @@ public final class FaModel {
                         condition, x, prior == null ? null : generatorInput(prior.image(), prior.probe()), condition), step);
             }
             double dReal = discriminatorUpdate(x, DiscriminatorStep.Target.REAL, step);
-            // Fake step: prior z, exactly one FA step toward (z, labels of the batch), then G in training mode.
+            // Fake step: prior z, exactly one FA step toward (z, labels of the batch), then G in training mode. z ~ N(0, I)
+            // whatever sampling.prior says: the setting changes how a trained run samples, never training.
             INDArray z = noise.gaussian(dt, batch, arch.latent());
             owned.add(z);
             INDArray r0Fake = r0 == null ? null : randomProbe(batch, noise);
@@ -439,8 +480,26 @@ public final class FaModel {
         return align(z, condition, noise);
     }
 
-    /** FA-only samples from the prior z ~ N(0, I) for the given conditioning rows ({@code [N,K]}, or n rows if null). */
+    /**
+     * FA-only samples {@code [n,C,H,W]} from the run's prior ({@link #samplingPrior()}: z ~ N(0, I), or the fitted class
+     * Gaussian) for the given conditioning rows ({@code [n,K]}, or null when unconditioned).
+     */
     public INDArray sample(int n, INDArray condition, Noise noise) {
-        return align(noise.gaussian(dt, n, arch.latent()), condition, noise);
+        return sample(n, condition, noise, samplingPrior());
+    }
+
+    /**
+     * FA-only samples from {@code prior}: z ~ N(0, I) when null, else {@code z = mean[c] + std[c]·ε} with c the argmax of
+     * each conditioning row. Both draw ε ~ N(0, I) {@code [n,Z]} first, then (random r0) the probes: the same noise.
+     */
+    public INDArray sample(int n, INDArray condition, Noise noise, LatentPrior prior) {
+        INDArray eps = noise.gaussian(dt, n, arch.latent());
+        if (prior == null) return align(eps, condition, noise);
+        if (prior.latent() != arch.latent()) {
+            throw new IllegalArgumentException("a latent prior of " + prior.latent() + " latents cannot sample Z = " + arch.latent());
+        }
+        INDArray z = prior.latents(eps, prior.classesOf(condition, n));
+        eps.close();
+        return align(z, condition, noise);
     }
 }

@@ -13,7 +13,9 @@ import java.util.*;
 /**
  * The one training loop of the FA-VAE(-GAN) regime: seeded shuffled batches, {@link FaModel#trainStep} per batch,
  * history, progress, periodic atomic checkpoints, and native-memory hygiene. {@link #resume} continues a run exactly:
- * N steps, checkpoint, load, N more steps gives the same parameters as 2N steps in one go.
+ * N steps, checkpoint, load, N more steps gives the same parameters as 2N steps in one go. With
+ * {@code sampling.prior = CLASS_GAUSSIAN} it fits the {@link LatentPrior} when training reaches {@code config.steps()};
+ * checkpoints hold it and resume restores it.
  */
 public final class FaTrainer {
 
@@ -98,6 +100,8 @@ public final class FaTrainer {
         Noise noise = new Noise(config.seed());
         noise.restore(c.noiseState());
         History history = History.fromCsv(c.historyCsv(), checkpoint + ": history.csv");
+        // Kept whatever sampling.prior now says: a run switched back and forth keeps its fitted prior.
+        model.setPrior(LatentPrior.fromArrays(c.arrays(), config.architecture().latent(), checkpoint));
         FaTrainer t = new FaTrainer(config, data, model, noise, history, c.step());
         t.checkpointFile = checkpoint;
         return t;
@@ -162,6 +166,26 @@ public final class FaTrainer {
     /** Steps completed. */
     public long step() { return step; }
 
+    /**
+     * Fits the class Gaussian prior to the current encoder on up to {@code sampling.fitImages} training images
+     * ({@link LatentPrior#fit}) and sets it on the model. Draws no noise, so training is unchanged.
+     */
+    public LatentPrior fitPrior() {
+        LatentPrior p = LatentPrior.fit(model, data, config.fitImages());
+        model.setPrior(p);
+        return p;
+    }
+
+    /** Whether the model's prior was fitted to the current encoder on the images {@code sampling.fitImages} asks for. */
+    public boolean priorCurrent() {
+        return model.priorIsCurrent()
+                && model.prior().imageCount() == LatentPrior.fitIndices(data, config.fitImages(), config.seed()).length;
+    }
+
+    private boolean needsPrior() {
+        return config.samplingPrior() == RunConfig.SamplingPrior.CLASS_GAUSSIAN && !priorCurrent();
+    }
+
     /** Trains until {@code config.steps()} steps are done. */
     public void train() throws IOException {
         train(Math.max(0, config.steps() - step));
@@ -193,6 +217,9 @@ public final class FaTrainer {
             if (cond != null) cond.close();
             if (config.gcEvery() > 0 && step % config.gcEvery() == 0) System.gc(); // frees ND4J's off-heap buffers
             trainingNanos += System.nanoTime() - t0;
+            // The run's prior is fitted once training is done, before the last evaluation, which then judges the
+            // samples of exactly this prior (as the metrics will).
+            if (step == config.steps() && needsPrior()) fitPrior();
             Map<String, Double> evaluation = Map.of();
             if (evaluator != null && config.evalEvery() > 0 && (step % config.evalEvery() == 0 || step == config.steps())) {
                 evaluation = evaluateNow();
@@ -208,6 +235,7 @@ public final class FaTrainer {
         }
         GraphCalls.releaseFreeBuffers();
         System.gc(); // and the last steps' garbage: checkpoints, figures and evaluation follow
+        if (moreSteps > 0 && step >= config.steps() && needsPrior()) fitPrior(); // trained past the planned steps
         if (checkpointFile != null && moreSteps > 0) saveCheckpoint(checkpointFile);
     }
 
@@ -221,7 +249,9 @@ public final class FaTrainer {
         }
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        new Checkpoint("fa-vae-gan", config.toProperties(), step, noise.state(), model.stateArrays(), opts,
-                history.toCsv()).write(file);
+        Map<String, INDArray> arrays = new LinkedHashMap<>(model.stateArrays());
+        // Only a prior of the current encoder: a stale one would be fitted again anyway.
+        if (model.priorIsCurrent()) arrays.putAll(model.prior().toArrays());
+        new Checkpoint("fa-vae-gan", config.toProperties(), step, noise.state(), arrays, opts, history.toCsv()).write(file);
     }
 }

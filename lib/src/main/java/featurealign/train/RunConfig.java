@@ -44,16 +44,32 @@ import java.util.*;
  * @param sampleImages     generated images used by the metrics
  * @param ganOptions       the GAN phase's departures from the reference (refiner, anchor, rates, warm-up, EMA), keys
  *                         {@code gan.*}
+ * @param samplingPrior    where prior samples draw z from: STANDARD, N(0, I) as in the reference, or CLASS_GAUSSIAN,
+ *                         one diagonal Gaussian per class fitted after training to the posterior means of training
+ *                         images ({@link LatentPrior}; a named departure that does not change training)
+ * @param fitImages        training images whose posterior means CLASS_GAUSSIAN is fitted to (a seeded subset when
+ *                         the training set is larger)
  */
 public record RunConfig(String dataset, String profile, Architecture architecture, int batchSize, int steps,
                         int ganStartStep, boolean gan, AlignmentOptions alignment, double learningRate,
                         LearningRateSchedule learningRateSchedule, double beta1, double beta2, double perceptualWeight,
                         double fixedKlWeight, boolean clampWeights, long seed, DataType dataType, int trainLimit,
                         int checkpointEvery, int gcEvery, int evalImages, int sampleImages, int evalEvery,
-                        GanOptions ganOptions) {
+                        GanOptions ganOptions, SamplingPrior samplingPrior, int fitImages) {
 
     /** How the encoder's learning rate moves over a run. */
     public enum LearningRateSchedule { CONSTANT, COSINE }
+
+    /** The distribution prior samples draw their latent z from (setting {@code sampling.prior}). */
+    public enum SamplingPrior {
+        /** z ~ N(0, I), the reference's prior. */
+        STANDARD,
+        /** z ~ N(mean_c, diag(std_c²)) for requested class c, fitted to the encoder's posterior means (one Gaussian for unconditioned data). */
+        CLASS_GAUSSIAN
+    }
+
+    /** Default of {@code sampling.fitImages}. */
+    public static final int DEFAULT_FIT_IMAGES = 10_000;
 
     public static final List<String> PROFILES = List.of("smoke", "cpu", "paper");
     public static final List<String> DATASETS = List.of("mnist", "fashion-mnist", "cifar10", "celeba");
@@ -75,6 +91,8 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         require(evalImages >= 1, "evalImages", evalImages, ">= 1");
         require(sampleImages >= 1, "sampleImages", sampleImages, ">= 1");
         require(evalEvery >= 0, "evalEvery", evalEvery, ">= 0");
+        require(fitImages >= 1, "sampling.fitImages", fitImages, ">= 1");
+        Objects.requireNonNull(samplingPrior, "samplingPrior");
         Objects.requireNonNull(learningRateSchedule, "learningRateSchedule");
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(alignment, "alignment");
@@ -117,9 +135,11 @@ public record RunConfig(String dataset, String profile, Architecture architectur
             case "celeba" -> 1272;
             default -> 469;
         };
+        // sampling.prior is STANDARD (the reference) in every profile until measurements over seeds choose the cpu
+        // profiles' setting (issue 17).
         RunConfig paper = new RunConfig(dataset, "paper", arch, 128, epochSteps, 0, true, ref, 1e-4,
                 LearningRateSchedule.CONSTANT, 0.5, 0.999, 0.0, Double.NaN, true, 1, DataType.FLOAT, 0, 100, 4, 1000,
-                1000, epochSteps, GanOptions.reference());
+                1000, epochSteps, GanOptions.reference(), SamplingPrior.STANDARD, DEFAULT_FIT_IMAGES);
         return switch (profile) {
             case "paper" -> paper;
             case "cpu" -> switch (dataset) {
@@ -181,16 +201,20 @@ public record RunConfig(String dataset, String profile, Architecture architectur
 
     public RunConfig withSeed(long s) { return with("seed", Long.toString(s)); }
 
+    public RunConfig withSamplingPrior(SamplingPrior p) { return with("sampling.prior", p.name()); }
+
     public RunConfig withAlignment(AlignmentOptions a) {
         return new RunConfig(dataset, profile, architecture, batchSize, steps, ganStartStep, gan, a, learningRate,
                 learningRateSchedule, beta1, beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType,
-                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery, ganOptions);
+                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery, ganOptions, samplingPrior,
+                fitImages);
     }
 
     public RunConfig withArchitecture(Architecture a) {
         return new RunConfig(dataset, profile, a, batchSize, steps, ganStartStep, gan, alignment, learningRate,
                 learningRateSchedule, beta1, beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType,
-                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery, ganOptions);
+                trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery, ganOptions, samplingPrior,
+                fitImages);
     }
 
     /** Settings that say how a run is observed and saved, not how it trains. */
@@ -200,13 +224,15 @@ public record RunConfig(String dataset, String profile, Architecture architectur
     /**
      * What this config changes from the authors' settings for its data set ({@code profile("paper", dataset)}), as
      * {@code key → "value (reference: value)"} in key order; bookkeeping (checkpoints, evaluation, collections) is left
-     * out. Empty for the paper profile.
+     * out, and so is {@code sampling.fitImages} while {@code sampling.prior} is STANDARD. Empty for the paper profile.
      */
     public Map<String, String> departures() {
         Properties mine = toProperties(), ref = profile("paper", dataset).toProperties();
         Map<String, String> d = new TreeMap<>();
         for (String k : mine.stringPropertyNames()) {
             if (BOOKKEEPING.contains(k) || mine.getProperty(k).equals(ref.getProperty(k))) continue;
+            // The number of fit images says nothing while samples come from N(0, I).
+            if (k.equals("sampling.fitImages") && samplingPrior == SamplingPrior.STANDARD) continue;
             d.put(k, readable(k, mine.getProperty(k)) + " (reference: " + readable(k, ref.getProperty(k)) + ")");
         }
         return d;
@@ -257,6 +283,8 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         p.setProperty("evalImages", Integer.toString(evalImages));
         p.setProperty("sampleImages", Integer.toString(sampleImages));
         p.setProperty("evalEvery", Integer.toString(evalEvery));
+        p.setProperty("sampling.prior", samplingPrior.name());
+        p.setProperty("sampling.fitImages", Integer.toString(fitImages));
         p.setProperty("alignment.steps", Integer.toString(alignment.steps()));
         p.setProperty("alignment.stepSize", Double.toString(alignment.stepSize()));
         p.setProperty("alignment.initialProbe", alignment.initialProbe().name());
@@ -313,7 +341,9 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                 r.enumerationOr("learningRateSchedule", LearningRateSchedule.class, LearningRateSchedule.CONSTANT),
                 r.d("beta1"), r.d("beta2"), r.d("perceptualWeight"), r.d("fixedKlWeight"), r.bool("clampWeights"),
                 r.l("seed"), dt, r.i("trainLimit"), r.i("checkpointEvery"), r.i("gcEvery"), r.i("evalImages"),
-                r.i("sampleImages"), r.iOr("evalEvery", 0), g);
+                r.i("sampleImages"), r.iOr("evalEvery", 0), g,
+                r.enumerationOr("sampling.prior", SamplingPrior.class, SamplingPrior.STANDARD),
+                r.iOr("sampling.fitImages", DEFAULT_FIT_IMAGES));
     }
 
     /**

@@ -124,4 +124,31 @@ class RunConfigTest {
         p.stringPropertyNames().stream().filter(k -> k.startsWith("gan.")).forEach(p::remove);
         assertEquals(GanOptions.reference(), RunConfig.fromProperties(p).ganOptions());
     }
+
+    @Test
+    void samplingPriorRoundTripsIsADepartureAndDefaultsToStandardInOldCheckpoints() {
+        for (String profile : RunConfig.PROFILES) {
+            assertEquals(RunConfig.SamplingPrior.STANDARD, RunConfig.profile(profile, "mnist").samplingPrior(), profile);
+        }
+        RunConfig c = RunConfig.profile("paper", "mnist").with("sampling.prior", "CLASS_GAUSSIAN").with("sampling.fitImages", "5000");
+        assertEquals(RunConfig.SamplingPrior.CLASS_GAUSSIAN, c.samplingPrior());
+        assertEquals(5000, c.fitImages());
+        assertEquals("CLASS_GAUSSIAN", c.toProperties().getProperty("sampling.prior"));
+        assertEquals(c, RunConfig.fromProperties(c.toProperties()));
+        assertEquals("CLASS_GAUSSIAN (reference: STANDARD)", c.departures().get("sampling.prior"));
+        assertEquals("5000 (reference: 10000)", c.departures().get("sampling.fitImages"));
+        RunConfig standard = c.withSamplingPrior(RunConfig.SamplingPrior.STANDARD);
+        assertTrue(standard.departures().isEmpty(), "fit images mean nothing for N(0, I): " + standard.departures());
+
+        var p = c.toProperties();
+        p.remove("sampling.prior");
+        p.remove("sampling.fitImages");
+        RunConfig old = RunConfig.fromProperties(p);
+        assertEquals(RunConfig.SamplingPrior.STANDARD, old.samplingPrior());
+        assertEquals(RunConfig.DEFAULT_FIT_IMAGES, old.fitImages());
+        var bad = assertThrows(IllegalArgumentException.class, () -> c.with("sampling.prior", "GAUSSIAN"));
+        assertTrue(bad.getMessage().contains("sampling.prior") && bad.getMessage().contains("CLASS_GAUSSIAN"), bad.getMessage());
+        var zero = assertThrows(IllegalArgumentException.class, () -> c.with("sampling.fitImages", "0"));
+        assertTrue(zero.getMessage().contains("sampling.fitImages = 0"), zero.getMessage());
+    }
 }
