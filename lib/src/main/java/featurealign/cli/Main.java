@@ -184,6 +184,10 @@ public final class Main {
                 t.add(what + ", real test images", scores.real(), "fraction", scores.images() + " test images");
                 t.add(what + ", blurred test images", scores.blurred(), "fraction", scores.images()
                         + " test images blurred with Gaussian σ = " + scores.blurSigma() + " px");
+                if (!classes) {
+                    t.add("judge attribute accuracy, majority baseline", Experiment.attributeMajorityBaseline(data.train(), data.test()),
+                            "fraction", "each attribute's most common training value");
+                }
                 t.add("judge training time", judge.summary().seconds(), "s", judge.summary().settings());
                 t.add("judge train-or-load time", seconds, "s", "this call");
                 java.nio.file.Files.createDirectories(o.out());

@@ -440,7 +440,8 @@ public final class Experiment {
      * sets of that size (the floor). The judge is trained on the training set on first use and cached.
      */
     public MetricsTable metrics(PrintStream log) throws IOException {
-        MetricsTable t = new MetricsTable(config.dataset() + " · profile " + config.profile() + " · step " + trainer.step());
+        MetricsTable t = new MetricsTable(config.dataset() + " · profile " + config.profile() + " · step " + trainer.step()
+                + " · one run (seed " + config.seed() + "); seeds.csv has the mean ± sd over seeds");
         t.add("sampling prior", Double.NaN, "", priorNote()); // the setting's name leads the note
         var dt = config.dataType();
         HeldOutEvaluation h = heldOut(log);
@@ -499,6 +500,10 @@ public final class Experiment {
                     scores.images() + " test images (the judge's own quality)");
             t.add(what + ", blurred test images", scores.blurred(), "fraction", scores.images()
                     + " test images blurred with Gaussian σ = " + scores.blurSigma() + " px (the judge's own quality)");
+            if (!classes) {
+                t.add("judge attribute accuracy, majority baseline", attributeMajorityBaseline(trainSet, testSet), "fraction",
+                        "each attribute's most common value in the training images, on the test images: what a judge must beat");
+            }
             if (classes) {
                 int[] testLabels = Judge.labelsOf(testSet);
                 t.add("judge accuracy, reconstructions", q.accuracy(rec, java.util.Arrays.copyOf(testLabels, n)), "fraction",
@@ -737,9 +742,52 @@ public final class Experiment {
         return judgeScores;
     }
 
+    /**
+     * The mean attribute accuracy on {@code test} of predicting, for every attribute, its most common value in
+     * {@code train}: the floor an attribute judge must clear (most CelebA attributes are rare).
+     */
+    public static double attributeMajorityBaseline(ImageSet train, ImageSet test) {
+        int k = train.attributeNames().size();
+        long[] positive = new long[k];
+        for (int i = 0; i < train.size(); i++) {
+            byte[] a = train.attributes(i);
+            for (int j = 0; j < k; j++) if (a[j] > 0) positive[j]++;
+        }
+        long correct = 0;
+        for (int i = 0; i < test.size(); i++) {
+            byte[] a = test.attributes(i);
+            for (int j = 0; j < k; j++) if ((a[j] > 0) == (2 * positive[j] > train.size())) correct++;
+        }
+        return (double) correct / ((long) test.size() * k);
+    }
+
     private static String channelNote(double[] means, double[] real, int realCount) {
         StringBuilder b = new StringBuilder("largest difference of per-channel means from " + realCount + " random test images; means ");
         b.append(ImageMetrics.formatMeans(means)).append(" vs real ").append(ImageMetrics.formatMeans(real));
+        return b.toString();
+    }
+
+    /**
+     * The profile's numbers over seeds, from {@code seeds.csv} in this run's folder (written by
+     * {@code featurealign seeds}): "metric: mean ± sd (n seeds)" per line, or what to run when there is none yet.
+     */
+    public String seedSummary() throws IOException {
+        Path file = outputDir.resolve(SeedStudy.CSV);
+        if (!Files.isRegularFile(file)) {
+            return "no " + SeedStudy.CSV + " in " + outputDir + " yet: 'environment/featurealign seeds --dataset "
+                    + config.dataset() + " --profile " + config.profile() + "' measures this profile over 3 seeds";
+        }
+        Table t = Table.read().csv(tech.tablesaw.io.csv.CsvReadOptions.builder(file.toFile()).build());
+        StringBuilder b = new StringBuilder(config.dataset() + " · profile " + config.profile() + " · mean ± sd over seeds ("
+                + file.getFileName() + ")\n");
+        for (int r = 0; r < t.rowCount(); r++) {
+            String metric = t.column("metric").getString(r);
+            if (t.column("mean").isMissing(r)) continue;
+            double mean = ((Number) t.column("mean").get(r)).doubleValue();
+            double sd = t.column("sd").isMissing(r) ? Double.NaN : ((Number) t.column("sd").get(r)).doubleValue();
+            b.append(String.format(java.util.Locale.ROOT, "  %-48s %10.4f ± %.4f  (%s seeds)%n", metric, mean, sd,
+                    t.column("n").getString(r)));
+        }
         return b.toString();
     }
 

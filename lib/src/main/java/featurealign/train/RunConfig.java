@@ -135,8 +135,6 @@ public record RunConfig(String dataset, String profile, Architecture architectur
             case "celeba" -> 1272;
             default -> 469;
         };
-        // sampling.prior is STANDARD (the reference) in every profile until measurements over seeds choose the cpu
-        // profiles' setting (issue 17).
         RunConfig paper = new RunConfig(dataset, "paper", arch, 128, epochSteps, 0, true, ref, 1e-4,
                 LearningRateSchedule.CONSTANT, 0.5, 0.999, 0.0, Double.NaN, true, 1, DataType.FLOAT, 0, 100, 4, 1000,
                 1000, epochSteps, GanOptions.reference(), SamplingPrior.STANDARD, DEFAULT_FIT_IMAGES);
@@ -157,27 +155,29 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                         .with("architecture.hidden", "1024").with("architecture.generatorWidth", "64")
                         .with("fixedKlWeight", "0.005").with("learningRate", "5e-4").with("learningRateSchedule", "COSINE")
                         .with("batchSize", "32").with("steps", "4100").with("ganStartStep", "4000")
-                        .with("evalEvery", "400").with("checkpointEvery", "1000");
+                        .with("evalEvery", "400").with("checkpointEvery", "1000").with(REFINING)
+                        .with("gan.anchorWeight", "0.03");
                 // CelebA 64x64: the CIFAR-10 departures at CelebA's widths (16-32-64-128, hidden 1024) with KL weight
                 // 0.01, batch 64; 1,000 encoder steps, then 60 GAN iterations of the light 3x3 generator.
                 case "celeba" -> paper.with("profile", "cpu").with("architecture.stageWidths", "16,32,64,128")
                         .with("architecture.hidden", "1024").with("fixedKlWeight", "0.01").with("learningRate", "5e-4")
                         .with("learningRateSchedule", "COSINE").with("batchSize", "64").with("steps", "1060")
                         .with("ganStartStep", "1000").with("evalEvery", "100").with("checkpointEvery", "250")
-                        .with("evalImages", "500").with("sampleImages", "500");
+                        .with("evalImages", "500").with("sampleImages", "500").with(REFINING)
+                        .with("architecture.generatorWidth", "32").with("gan.anchorWeight", "0.01");
                 // MNIST: conv widths 16-32 and hidden 1024 (a step costs ~0.09 s instead of ~0.6 s), KL weight 0.075
                 // (lower sharpens reconstructions but prior samples lose their label: 0.07 gave 16.4 dB and 70.5 %
                 // judge accuracy on FA samples after 2,700 steps, 0.08 gave 15.9 dB and 81 % after 3,000),
                 // conditioning weight 200 on the label term (with 1 the label is ignored and prior samples are random
                 // digits; with KL 0.075 and 4,500 steps, 300 gave 15.99 dB and 79.7 %, 200 gave 16.32 dB and 75.2 %;
                 // 100 with 3,000 steps 16.68 dB and 67.3 %), Adam 3e-4 on a cosine (5e-4 diverged for ~100 steps in
-                // one 2,400-step run); 4,500 encoder steps, then 60 GAN iterations with a 32-channel generator.
+                // one 2,400-step run); 4,500 encoder steps, then 100 GAN iterations with a 32-channel generator.
                 default -> paper.with("profile", "cpu").with("architecture.stageWidths", "16,32")
                         .with("architecture.hidden", "1024").with("architecture.generatorWidth", "32")
                         .with("fixedKlWeight", "0.075").with("alignment.conditioningWeight", "200")
                         .with("learningRate", "3e-4").with("learningRateSchedule", "COSINE")
-                        .with("steps", "4560").with("ganStartStep", "4500").with("evalEvery", "450")
-                        .with("checkpointEvery", "1500");
+                        .with("steps", "4600").with("ganStartStep", "4500").with("evalEvery", "450")
+                        .with("checkpointEvery", "1500").with(REFINING).with("gan.anchorWeight", "0.1");
             };
             case "smoke" -> paper.with("profile", "smoke").with("batchSize", "32").with("steps", "12")
                     .with("ganStartStep", dataset.equals("mnist") ? "6" : "10").with("trainLimit", "512")
@@ -185,6 +185,23 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                     .with("evalEvery", "6");
             default -> throw new IllegalArgumentException("unknown profile '" + profile + "', expected one of " + PROFILES);
         };
+    }
+
+    /**
+     * What every cpu profile changes in sampling and the GAN phase (docs/method.md §14): prior samples from class
+     * Gaussians fitted to what the encoder learned (z ~ N(0, I) ignores it, and samples lose their class); a residual
+     * refiner that starts as the identity, anchored to the real image by an L1 term (each profile sets its weight,
+     * about 100 / pixels per image as in pix2pix's mean-reduced 100·L1), trained on prior samples too, after ten
+     * discriminator-only iterations, sampled through a moving average of its weights.
+     */
+    private static final Map<String, String> REFINING = orderedMap("sampling.prior", "CLASS_GAUSSIAN",
+            "gan.refiner", "RESIDUAL", "gan.anchor", "L1", "gan.priorSamples", "true", "gan.discriminatorWarmup", "10",
+            "gan.ema", "0.9");
+
+    private static Map<String, String> orderedMap(String... keysAndValues) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) m.put(keysAndValues[i], keysAndValues[i + 1]);
+        return Collections.unmodifiableMap(m);
     }
 
     /** The profile named by the environment variable {@code FA_PROFILE} (default {@code cpu}). */
