@@ -103,8 +103,10 @@ public final class HeldOutEvaluation implements FaTrainer.Evaluator {
         Noise noise = new Noise(c.seed() + SAMPLE_SEED);
         int k = c.architecture().conditioning();
         INDArray cond = k > 0 ? Inspection.cyclingLabels(n, k, c.dataType()) : null;
-        INDArray fa = model.sample(n, cond, noise, prior);
-        return new Inspection.Images(fa, model.hasGan() ? model.refine(fa, cond) : null);
+        FaModel.Aligned fa = model.sampleWithProbe(n, cond, noise, prior);
+        INDArray refined = model.hasGan() ? model.refine(fa, cond) : null;
+        fa.probe().close();
+        return new Inspection.Images(fa.image(), refined);
     }
 
     /**

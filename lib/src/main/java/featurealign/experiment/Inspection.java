@@ -46,8 +46,10 @@ public final class Inspection {
             for (int i = 0; i < n; i++) labels[i] = (i / perClass) % k;
             cond = Conditioning.oneHot(labels, k, model.config().dataType());
         }
-        INDArray fa = model.sample(n, cond, noise);
-        return new Images(fa, model.hasGan() ? model.refine(fa, cond) : null);
+        FaModel.Aligned fa = model.sampleWithProbe(n, cond, noise, model.samplingPrior());
+        INDArray refined = model.hasGan() ? model.refine(fa, cond) : null;
+        fa.probe().close();
+        return new Images(fa.image(), refined);
     }
 
     /**
@@ -79,8 +81,10 @@ public final class Inspection {
                 if (mixY != null) mixY.getRow(i * steps + j).assign(mix(condition.castTo(dt), w));
             }
         }
-        INDArray fa = model.align(mixZ, mixY, noise);
-        return new Images(fa, model.hasGan() ? model.refine(fa, mixY) : null);
+        FaModel.Aligned fa = model.alignWithProbe(mixZ, mixY, noise);
+        INDArray refined = model.hasGan() ? model.refine(fa, mixY) : null;
+        fa.probe().close();
+        return new Images(fa.image(), refined);
     }
 
     private static INDArray mix(INDArray rows, double[] w) {

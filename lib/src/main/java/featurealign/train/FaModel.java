@@ -493,13 +493,27 @@ public final class FaModel {
      * each conditioning row. Both draw ε ~ N(0, I) {@code [n,Z]} first, then (random r0) the probes: the same noise.
      */
     public INDArray sample(int n, INDArray condition, Noise noise, LatentPrior prior) {
+        return sampleWithProbe(n, condition, noise, prior, false).image();
+    }
+
+    /**
+     * {@link #sample(int, INDArray, Noise, LatentPrior)} with the probe before the squash too, for
+     * {@link #refine(Aligned, INDArray)} (exact for the residual refiner). The same noise as {@code sample}.
+     */
+    public Aligned sampleWithProbe(int n, INDArray condition, Noise noise, LatentPrior prior) {
+        return sampleWithProbe(n, condition, noise, prior, true);
+    }
+
+    private Aligned sampleWithProbe(int n, INDArray condition, Noise noise, LatentPrior prior, boolean withProbe) {
         INDArray eps = noise.gaussian(dt, n, arch.latent());
-        if (prior == null) return align(eps, condition, noise);
-        if (prior.latent() != arch.latent()) {
-            throw new IllegalArgumentException("a latent prior of " + prior.latent() + " latents cannot sample Z = " + arch.latent());
+        INDArray z = eps;
+        if (prior != null) {
+            if (prior.latent() != arch.latent()) {
+                throw new IllegalArgumentException("a latent prior of " + prior.latent() + " latents cannot sample Z = " + arch.latent());
+            }
+            z = prior.latents(eps, prior.classesOf(condition, n));
+            eps.close();
         }
-        INDArray z = prior.latents(eps, prior.classesOf(condition, n));
-        eps.close();
-        return align(z, condition, noise);
+        return alignChunks(z, condition, noise, withProbe);
     }
 }
