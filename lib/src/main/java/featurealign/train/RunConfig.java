@@ -179,10 +179,12 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                         .with("steps", "4600").with("ganStartStep", "4500").with("evalEvery", "450")
                         .with("checkpointEvery", "1500").with(REFINING).with("gan.anchorWeight", "0.1");
             };
+            // A few steps on a small subset through the cpu profiles' sampling and GAN path (the default a user runs).
             case "smoke" -> paper.with("profile", "smoke").with("batchSize", "32").with("steps", "12")
                     .with("ganStartStep", dataset.equals("mnist") ? "6" : "10").with("trainLimit", "512")
                     .with("checkpointEvery", "0").with("evalImages", "100").with("sampleImages", "100")
-                    .with("evalEvery", "6");
+                    .with("evalEvery", "6").with(REFINING).with("gan.anchorWeight", "0.01")
+                    .with("gan.discriminatorWarmup", "1");
             default -> throw new IllegalArgumentException("unknown profile '" + profile + "', expected one of " + PROFILES);
         };
     }

@@ -29,8 +29,14 @@ public final class TinyRuns {
     }
 
     public static RunConfig tinyConfig(int steps, int ganStart) {
-        return RunConfig.profile("smoke", "mnist").withArchitecture(TINY).withBatchSize(8).withSteps(steps)
+        RunConfig c = RunConfig.profile("smoke", "mnist").withArchitecture(TINY).withBatchSize(8).withSteps(steps)
                 .withGanStartStep(ganStart).with("trainLimit", "0").with("checkpointEvery", "0").with("gcEvery", "0")
                 .with("evalImages", "16").with("sampleImages", "16");
+        // The reference's sampling and GAN (the tests of those departures set them themselves).
+        var reference = RunConfig.profile("paper", "mnist").toProperties();
+        for (String k : reference.stringPropertyNames()) {
+            if (k.startsWith("gan.") || k.startsWith("sampling.")) c = c.with(k, reference.getProperty(k));
+        }
+        return c;
     }
 }
