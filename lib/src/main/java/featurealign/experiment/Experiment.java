@@ -217,7 +217,7 @@ public final class Experiment {
         var pa = a.toProperties();
         var pb = b.toProperties();
         for (String k : List.of("steps", "checkpointEvery", "gcEvery", "evalImages", "sampleImages", "evalEvery", "profile",
-                "sampling.prior", "sampling.fitImages")) {
+                "sampling.prior", "sampling.fitImages", "sampling.temperature")) {
             pa.remove(k);
             pb.remove(k);
         }

@@ -506,6 +506,7 @@ public final class FaModel {
 
     private Aligned sampleWithProbe(int n, INDArray condition, Noise noise, LatentPrior prior, boolean withProbe) {
         INDArray eps = noise.gaussian(dt, n, arch.latent());
+        if (config.samplingTemperature() != 1.0) eps.muli(config.samplingTemperature());
         INDArray z = eps;
         if (prior != null) {
             if (prior.latent() != arch.latent()) {

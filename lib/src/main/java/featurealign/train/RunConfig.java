@@ -47,6 +47,9 @@ import java.util.*;
  * @param samplingPrior    where prior samples draw z from: STANDARD, N(0, I) as in the reference, or CLASS_GAUSSIAN,
  *                         one diagonal Gaussian per class fitted after training to the posterior means of training
  *                         images ({@link LatentPrior}; a named departure that does not change training)
+ * @param samplingTemperature scale of the standard-normal draws ε before the prior: z = mean + t·std·ε (t·ε for
+ *                         STANDARD); below 1 trades the samples' variety (the spread metric) for fidelity; 1 in the
+ *                         reference
  * @param fitImages        training images whose posterior means CLASS_GAUSSIAN is fitted to (a seeded subset when
  *                         the training set is larger)
  */
@@ -55,7 +58,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                         LearningRateSchedule learningRateSchedule, double beta1, double beta2, double perceptualWeight,
                         double fixedKlWeight, boolean clampWeights, long seed, DataType dataType, int trainLimit,
                         int checkpointEvery, int gcEvery, int evalImages, int sampleImages, int evalEvery,
-                        GanOptions ganOptions, SamplingPrior samplingPrior, int fitImages) {
+                        GanOptions ganOptions, SamplingPrior samplingPrior, int fitImages, double samplingTemperature) {
 
     /** How the encoder's learning rate moves over a run. */
     public enum LearningRateSchedule { CONSTANT, COSINE }
@@ -92,6 +95,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         require(sampleImages >= 1, "sampleImages", sampleImages, ">= 1");
         require(evalEvery >= 0, "evalEvery", evalEvery, ">= 0");
         require(fitImages >= 1, "sampling.fitImages", fitImages, ">= 1");
+        require(samplingTemperature > 0 && samplingTemperature <= 10, "sampling.temperature", samplingTemperature, "in (0, 10]");
         Objects.requireNonNull(samplingPrior, "samplingPrior");
         Objects.requireNonNull(learningRateSchedule, "learningRateSchedule");
         Objects.requireNonNull(architecture, "architecture");
@@ -137,7 +141,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         };
         RunConfig paper = new RunConfig(dataset, "paper", arch, 128, epochSteps, 0, true, ref, 1e-4,
                 LearningRateSchedule.CONSTANT, 0.5, 0.999, 0.0, Double.NaN, true, 1, DataType.FLOAT, 0, 100, 4, 1000,
-                1000, epochSteps, GanOptions.reference(), SamplingPrior.STANDARD, DEFAULT_FIT_IMAGES);
+                1000, epochSteps, GanOptions.reference(), SamplingPrior.STANDARD, DEFAULT_FIT_IMAGES, 1.0);
         return switch (profile) {
             case "paper" -> paper;
             case "cpu" -> switch (dataset) {
@@ -226,14 +230,14 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         return new RunConfig(dataset, profile, architecture, batchSize, steps, ganStartStep, gan, a, learningRate,
                 learningRateSchedule, beta1, beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType,
                 trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery, ganOptions, samplingPrior,
-                fitImages);
+                fitImages, samplingTemperature);
     }
 
     public RunConfig withArchitecture(Architecture a) {
         return new RunConfig(dataset, profile, a, batchSize, steps, ganStartStep, gan, alignment, learningRate,
                 learningRateSchedule, beta1, beta2, perceptualWeight, fixedKlWeight, clampWeights, seed, dataType,
                 trainLimit, checkpointEvery, gcEvery, evalImages, sampleImages, evalEvery, ganOptions, samplingPrior,
-                fitImages);
+                fitImages, samplingTemperature);
     }
 
     /** Settings that say how a run is observed and saved, not how it trains. */
@@ -304,6 +308,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         p.setProperty("evalEvery", Integer.toString(evalEvery));
         p.setProperty("sampling.prior", samplingPrior.name());
         p.setProperty("sampling.fitImages", Integer.toString(fitImages));
+        p.setProperty("sampling.temperature", Double.toString(samplingTemperature));
         p.setProperty("alignment.steps", Integer.toString(alignment.steps()));
         p.setProperty("alignment.stepSize", Double.toString(alignment.stepSize()));
         p.setProperty("alignment.initialProbe", alignment.initialProbe().name());
@@ -362,7 +367,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                 r.l("seed"), dt, r.i("trainLimit"), r.i("checkpointEvery"), r.i("gcEvery"), r.i("evalImages"),
                 r.i("sampleImages"), r.iOr("evalEvery", 0), g,
                 r.enumerationOr("sampling.prior", SamplingPrior.class, SamplingPrior.STANDARD),
-                r.iOr("sampling.fitImages", DEFAULT_FIT_IMAGES));
+                r.iOr("sampling.fitImages", DEFAULT_FIT_IMAGES), r.dOr("sampling.temperature", 1.0));
     }
 
     /**

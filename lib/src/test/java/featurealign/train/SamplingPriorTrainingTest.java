@@ -90,6 +90,26 @@ class SamplingPriorTrainingTest {
         assertBitEqual(before, m.sample(5, cond, new Noise(8)), "STANDARD samples with a prior present");
     }
 
+    /** sampling.temperature t scales ε before the prior: z = mean + t·std·ε, here checked against the prior's own map. */
+    @Test
+    void temperatureScalesTheStandardNormalDrawsBeforeThePrior() throws IOException {
+        ImageSet data = TinyRuns.squares(24, 9);
+        FaTrainer t = new FaTrainer(classGaussian(3, 3), data);
+        t.train();
+        LatentPrior p = t.model().prior();
+        INDArray cond = labels(0, 1, 2, 0);
+        RunConfig cooled = t.config().with("sampling.temperature", "0.5");
+        assertEquals("0.5 (reference: 1.0)", cooled.departures().get("sampling.temperature"));
+        FaModel m = new FaModel(cooled);
+        for (var e : t.model().stateArrays().entrySet()) m.stateArrays().get(e.getKey()).assign(e.getValue());
+        Noise n = new Noise(11);
+        INDArray eps = n.gaussian(DataType.FLOAT, 4, TinyRuns.TINY.latent()).muli(0.5);
+        INDArray expected = m.align(p.latents(eps, new int[]{0, 1, 2, 0}), cond, n);
+        assertBitEqual(expected, m.sample(4, cond, new Noise(11), p), "samples at temperature 0.5");
+        var bad = assertThrows(IllegalArgumentException.class, () -> cooled.with("sampling.temperature", "0"));
+        assertTrue(bad.getMessage().contains("sampling.temperature"), bad.getMessage());
+    }
+
     @Test
     void classGaussianWithoutACurrentPriorIsAClearError() throws IOException {
         ImageSet data = TinyRuns.squares(24, 7);
