@@ -129,25 +129,27 @@ public record Augmentation(int maxShift, boolean horizontalFlip, double blurProb
         for (int k = 0; k < kernel.length; k++) kernel[k] /= (float) sum;
         for (int ch = 0; ch < channels; ch++) {
             int base = offset + ch * height * width, sb = ch * height * width;
-            for (int y = 0; y < height; y++) {           // rows into scratch
-                for (int x = 0; x < width; x++) {
-                    float acc = 0;
-                    for (int k = -radius; k <= radius; k++) {
-                        int xx = Math.min(width - 1, Math.max(0, x + k));
-                        acc += kernel[k + radius] * pixels[base + y * width + xx];
-                    }
-                    scratch[sb + y * width + x] = acc;
+            // Rows into scratch, then columns back into pixels: the same 1-D pass along x (step 1) and y (step width).
+            blurPass(pixels, base, scratch, sb, height, width, 1, width, kernel, radius);
+            blurPass(scratch, sb, pixels, base, width, height, width, 1, kernel, radius);
+        }
+    }
+
+    /**
+     * One 1-D Gaussian pass over a plane: {@code lines} lines of {@code length} pixels, consecutive pixels {@code step}
+     * apart and consecutive lines {@code lineStep} apart; edge pixels repeat.
+     */
+    private static void blurPass(float[] from, int fromBase, float[] to, int toBase, int lines, int length, int step,
+                                 int lineStep, float[] kernel, int radius) {
+        for (int line = 0; line < lines; line++) {
+            int start = line * lineStep;
+            for (int i = 0; i < length; i++) {
+                float acc = 0;
+                for (int k = -radius; k <= radius; k++) {
+                    int j = Math.min(length - 1, Math.max(0, i + k));
+                    acc += kernel[k + radius] * from[fromBase + start + j * step];
                 }
-            }
-            for (int y = 0; y < height; y++) {           // columns back into pixels
-                for (int x = 0; x < width; x++) {
-                    float acc = 0;
-                    for (int k = -radius; k <= radius; k++) {
-                        int yy = Math.min(height - 1, Math.max(0, y + k));
-                        acc += kernel[k + radius] * scratch[sb + yy * width + x];
-                    }
-                    pixels[base + y * width + x] = acc;
-                }
+                to[toBase + start + i * step] = acc;
             }
         }
     }
