@@ -52,12 +52,12 @@ public record JudgeConfig(List<Integer> stageWidths, int featureWidth, double sl
     }
 
     /**
-     * The CIFAR-10 judge: stages 64-128-256, 256 features, 16 epochs of batch 64, shifts of up to 3 pixels and left-right
+     * The CIFAR-10 judge: stages 64-128-256, 256 features, 22 epochs of batch 64, shifts of up to 3 pixels and left-right
      * flips (a 10,000-image training set overfits within a few epochs without them), and the photometric changes at a
      * quarter of the images each (blur and noise erase more of a 32×32 photograph than of a digit).
      */
     public static JudgeConfig cifar10() {
-        return defaults().withStageWidths(List.of(64, 128, 256)).withFeatureWidth(256).withEpochs(16).withBatchSize(64)
+        return defaults().withStageWidths(List.of(64, 128, 256)).withFeatureWidth(256).withEpochs(22).withBatchSize(64)
                 .withAugmentation(new Augmentation(3, true, 0.25, 0.3, 2.0, 0.3, 0.1, 0.25, 0.05));
     }
 

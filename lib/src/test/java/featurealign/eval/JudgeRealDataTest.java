@@ -85,14 +85,14 @@ class JudgeRealDataTest {
     }
 
     /**
-     * The CIFAR-10 judge, trained on the 10,000 training images of the shared subset: at least 65 % on the test images
-     * (measured: 67.9 %; the sample-quality issue's bar of 70 % is not reached yet, see results/README.md).
+     * The CIFAR-10 judge, trained on the 10,000 training images of the shared subset: at least 69 % on the test images
+     * (measured: 70.7 %, the sample-quality issue's bar is 70 %; a judge retrained on another CPU lands a little apart).
      */
     @Test
     @Timeout(value = 20, unit = TimeUnit.MINUTES)
     void cifar10Judge() throws IOException {
         Experiment.Data d = data("cifar10");
-        evaluate("cifar10", d.train(), d.test(), 0.65, 0.5);
+        evaluate("cifar10", d.train(), d.test(), 0.69, 0.55);
     }
 
     /**
