@@ -260,9 +260,8 @@ public final class FaModel {
                         condition, x, prior == null ? null : generatorInput(prior.image(), prior.probe()), condition), step);
             }
             double dReal = discriminatorUpdate(x, DiscriminatorStep.Target.REAL, step);
-            // Fake step: prior z, exactly one FA step toward (z, labels of the batch), then G in training mode. z ~ N(0, I)
-            // whatever sampling.prior says: the setting changes how a trained run samples, never training.
-            INDArray z = noise.gaussian(dt, batch, arch.latent());
+            // Fake step: prior z (gan.prior), exactly one FA step toward (z, labels of the batch), then G in training mode.
+            INDArray z = priorLatents(batch, condition, noise);
             owned.add(z);
             INDArray r0Fake = r0 == null ? null : randomProbe(batch, noise);
             owned.add(r0Fake);
@@ -276,12 +275,22 @@ public final class FaModel {
     }
 
     /**
-     * Latents of the prior samples G trains on ({@code gan.priorSamples}), {@code [n,Z]}: z ~ N(0, I) for now. This is the
-     * hook for the run's sampling prior: once {@code sampling.prior} exists, draw here from the same prior as
-     * {@link #sample}, so that G trains on what it refines at sampling time.
+     * Latents {@code [n,Z]} of the GAN phase's prior samples (G's, with {@code gan.priorSamples}, and D's fakes): z ~ N(0, I),
+     * or with {@code gan.prior = CLASS_GAUSSIAN} {@code z = mean_c + std_c·ε} from the model's prior, which FaTrainer fits
+     * at the GAN phase's first step and keeps (stale) through it. Draws the same ε either way.
      */
     private INDArray priorLatents(int n, INDArray condition, Noise noise) {
-        return noise.gaussian(dt, n, arch.latent());
+        INDArray eps = noise.gaussian(dt, n, arch.latent());
+        if (config.ganOptions().prior() == RunConfig.SamplingPrior.STANDARD) return eps;
+        if (prior == null) {
+            throw new IllegalStateException("gan.prior = CLASS_GAUSSIAN, but no prior is fitted: FaTrainer fits one at the"
+                    + " GAN phase's first step");
+        }
+        try {
+            return prior.latents(eps, prior.classesOf(condition, n));
+        } finally {
+            eps.close();
+        }
     }
 
     /** G's input for an FA result: the image for the reference generator, the probe for the residual one. */

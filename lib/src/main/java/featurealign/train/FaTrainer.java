@@ -201,13 +201,19 @@ public final class FaTrainer {
         while (step < target) {
             int perEpoch = batches.batchesPerEpoch();
             int epoch = Math.toIntExact(step / perEpoch);
+            boolean gan = config.ganActiveAt(step);
+            // gan.prior = CLASS_GAUSSIAN: the GAN phase draws from class Gaussians of the encoder as it is when the phase
+            // starts (a resumed run has them from its checkpoint).
+            if (gan && model.hasGan() && config.ganOptions().prior() == RunConfig.SamplingPrior.CLASS_GAUSSIAN
+                    && model.prior() == null) {
+                fitPrior();
+            }
             long t0 = System.nanoTime();
             int[] idx = batches.epoch(epoch).get((int) (step % perEpoch));
             GraphCalls.beginBatch(idx.length);
             INDArray x = data.toNCHW(idx, config.dataType());
             INDArray cond = Conditioning.of(config.architecture(), data, idx, config.dataType());
             long s0 = System.nanoTime();
-            boolean gan = config.ganActiveAt(step);
             FaModel.StepLosses losses = model.trainStep(x, cond, gan, noise, step + 1);
             double seconds = (System.nanoTime() - s0) / 1e9;
             step++;
@@ -250,8 +256,8 @@ public final class FaTrainer {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         Map<String, INDArray> arrays = new LinkedHashMap<>(model.stateArrays());
-        // Only a prior of the current encoder: a stale one would be fitted again anyway.
-        if (model.priorIsCurrent()) arrays.putAll(model.prior().toArrays());
+        // Stale too: the GAN phase draws from the prior fitted at its start (gan.prior), so an exact resume needs it.
+        if (model.prior() != null) arrays.putAll(model.prior().toArrays());
         new Checkpoint("fa-vae-gan", config.toProperties(), step, noise.state(), arrays, opts, history.toCsv()).write(file);
     }
 }

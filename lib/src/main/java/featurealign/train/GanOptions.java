@@ -20,10 +20,13 @@ import featurealign.nn.Generator.Refiner;
  * @param discriminatorWarmup       GAN iterations that train D alone before G's first step (the reference: 0)
  * @param ema                       decay d of an exponential moving average of G's weights, ema ← d·ema + (1−d)·θ after
  *                                  every G step, which refinement then uses; 0 = off (the reference)
+ * @param prior                     where the GAN phase draws its prior latents (G's prior samples and D's fakes):
+ *                                  STANDARD z ~ N(0, I) (the reference) or CLASS_GAUSSIAN, the class Gaussians fitted to
+ *                                  the encoder at the GAN phase's first step, so G and D see what sampling will refine
  */
 public record GanOptions(Refiner refiner, double anchorWeight, Anchor anchor, boolean priorSamples,
                          double generatorLearningRate, double discriminatorLearningRate, int discriminatorWarmup,
-                         double ema) {
+                         double ema, RunConfig.SamplingPrior prior) {
 
     /** The distance of the anchor term. */
     public enum Anchor { L1, L2 }
@@ -39,15 +42,20 @@ public record GanOptions(Refiner refiner, double anchorWeight, Anchor anchor, bo
                 "gan.discriminatorLearningRate", discriminatorLearningRate, "NaN (the run's learningRate) or > 0");
         require(discriminatorWarmup >= 0, "gan.discriminatorWarmup", discriminatorWarmup, ">= 0");
         require(ema >= 0 && ema < 1, "gan.ema", ema, "in [0,1) (0 = off)");
+        if (prior == null) throw new IllegalArgumentException("run config: gan.prior is missing, expected STANDARD or CLASS_GAUSSIAN");
     }
 
     private static void require(boolean ok, String key, Object value, String expected) {
         if (!ok) throw new IllegalArgumentException("run config: " + key + " = " + value + ", expected " + expected);
     }
 
-    /** The reference's GAN phase: reference G, no anchor, reconstructions only, the run's rate, no warm-up, no EMA. */
+    /**
+     * The reference's GAN phase: reference G, no anchor, reconstructions only, the run's rate, no warm-up, no EMA,
+     * latents from N(0, I).
+     */
     public static GanOptions reference() {
-        return new GanOptions(Refiner.REFERENCE, 0.0, Anchor.L1, false, Double.NaN, Double.NaN, 0, 0.0);
+        return new GanOptions(Refiner.REFERENCE, 0.0, Anchor.L1, false, Double.NaN, Double.NaN, 0, 0.0,
+                RunConfig.SamplingPrior.STANDARD);
     }
 
     /** G's Adam rate given the run's {@code learningRate}. */

@@ -160,9 +160,13 @@ class GanRefinerTest {
         ImageSet data = TinyRuns.squares(24, 4);
         RunConfig cfg = TinyRuns.tinyConfig(6, 1).with("dataType", "DOUBLE").with("gan.refiner", "RESIDUAL")
                 .with("gan.anchorWeight", "0.5").with("gan.anchor", "L2").with("gan.priorSamples", "true")
-                .with("gan.discriminatorWarmup", "1").with("gan.generatorLearningRate", "2e-4").with("gan.ema", "0.9");
+                .with("gan.discriminatorWarmup", "1").with("gan.generatorLearningRate", "2e-4").with("gan.ema", "0.9")
+                .with("gan.prior", "CLASS_GAUSSIAN");
         FaTrainer straight = new FaTrainer(cfg, data);
         straight.train();
+        // gan.prior: fitted once, to the encoder as the GAN phase starts (one encoder update per step before it), and
+        // kept through the phase (sampling.prior is STANDARD here, so nothing refits it at the end).
+        assertEquals(1, straight.model().prior().encoderStep());
         FaTrainer first = new FaTrainer(cfg, data).checkpointTo(dir.resolve("ckpt.zip"));
         first.train(3);
         FaTrainer resumed = FaTrainer.resume(dir.resolve("ckpt.zip"), data);
@@ -172,5 +176,27 @@ class GanRefinerTest {
         assertTrue(a.keySet().stream().anyMatch(k -> k.startsWith(FaModel.AVERAGE_PREFIX)), "the average is saved");
         for (String k : a.keySet()) assertArrayEquals(bits(a.get(k)), bits(b.get(k)), 0.0, k + " (bit for bit)");
         assertEquals(Generator.Refiner.RESIDUAL, resumed.model().config().ganOptions().refiner());
+        // The checkpoint at step 3 holds the GAN phase's (by then stale) prior, which the resumed run draws from.
+        assertArrayEquals(straight.model().prior().meanArray().ravel().toDoubleVector(),
+                resumed.model().prior().meanArray().ravel().toDoubleVector(), 0.0);
+    }
+
+    /** gan.prior = CLASS_GAUSSIAN changes the GAN phase's latents only: the encoder-only steps are the same bits. */
+    @Test
+    void theGanPriorChangesOnlyTheGanPhase() throws IOException {
+        ImageSet data = TinyRuns.squares(24, 4);
+        RunConfig standard = TinyRuns.tinyConfig(4, 2).with("dataType", "DOUBLE").with("gan.priorSamples", "true");
+        FaTrainer a = new FaTrainer(standard, data), b = new FaTrainer(standard.with("gan.prior", "CLASS_GAUSSIAN"), data);
+        a.train();
+        b.train();
+        var ha = a.history().table(); var hb = b.history().table();
+        for (int i = 0; i < 2; i++) {
+            assertEquals(ha.doubleColumn(History.ENCODER_LOSS).get(i), hb.doubleColumn(History.ENCODER_LOSS).get(i), 0.0,
+                    "encoder-only step " + (i + 1));
+        }
+        assertNull(a.model().prior(), "STANDARD fits no prior");
+        assertEquals(2, b.model().prior().encoderStep(), "fitted as the GAN phase starts");
+        assertNotEquals(ha.doubleColumn(History.DISCRIMINATOR_FAKE).get(2), hb.doubleColumn(History.DISCRIMINATOR_FAKE).get(2),
+                "D's fakes come from the prior");
     }
 }

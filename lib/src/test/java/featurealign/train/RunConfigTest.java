@@ -97,7 +97,8 @@ class RunConfigTest {
         assertEquals(GanOptions.reference(), paper.ganOptions());
         RunConfig c = paper.with("gan.refiner", "RESIDUAL").with("gan.anchorWeight", "10").with("gan.anchor", "L2")
                 .with("gan.priorSamples", "true").with("gan.generatorLearningRate", "1e-4")
-                .with("gan.discriminatorLearningRate", "4e-4").with("gan.discriminatorWarmup", "50").with("gan.ema", "0.999");
+                .with("gan.discriminatorLearningRate", "4e-4").with("gan.discriminatorWarmup", "50").with("gan.ema", "0.999")
+                .with("gan.prior", "CLASS_GAUSSIAN");
         assertEquals(c, RunConfig.fromProperties(c.toProperties()));
         GanOptions g = c.ganOptions();
         assertEquals(featurealign.nn.Generator.Refiner.RESIDUAL, g.refiner());
@@ -106,7 +107,7 @@ class RunConfigTest {
         assertEquals(1e-4, paper.ganOptions().generatorRate(1e-4), "NaN uses the run's learningRate");
         // gan.generatorLearningRate = 1e-4 equals the reference's effective rate but is written out: still listed.
         assertEquals(java.util.List.of("gan.anchor", "gan.anchorWeight", "gan.discriminatorLearningRate",
-                "gan.discriminatorWarmup", "gan.ema", "gan.generatorLearningRate", "gan.priorSamples", "gan.refiner"),
+                "gan.discriminatorWarmup", "gan.ema", "gan.generatorLearningRate", "gan.prior", "gan.priorSamples", "gan.refiner"),
                 java.util.List.copyOf(c.departures().keySet()));
         assertEquals("RESIDUAL (reference: REFERENCE)", c.departures().get("gan.refiner"));
         assertEquals("0.999 (reference: 0.0)", c.departures().get("gan.ema"));
@@ -114,7 +115,8 @@ class RunConfigTest {
         String[][] bad = {{"gan.refiner", "UNET", "REFERENCE"}, {"gan.anchor", "L3", "L1"},
                 {"gan.anchorWeight", "-1", ">= 0"}, {"gan.priorSamples", "yes", "true or false"},
                 {"gan.generatorLearningRate", "0", "NaN"}, {"gan.discriminatorLearningRate", "-1e-4", "> 0"},
-                {"gan.discriminatorWarmup", "-3", ">= 0"}, {"gan.ema", "1", "[0,1)"}, {"gan.ema", "x", "a number"}};
+                {"gan.discriminatorWarmup", "-3", ">= 0"}, {"gan.ema", "1", "[0,1)"}, {"gan.ema", "x", "a number"},
+                {"gan.prior", "UNIFORM", "CLASS_GAUSSIAN"}};
         for (String[] b : bad) {
             var e = assertThrows(IllegalArgumentException.class, () -> paper.with(b[0], b[1]), b[0] + "=" + b[1]);
             assertTrue(e.getMessage().contains(b[0]) && e.getMessage().contains(b[2]), e.getMessage());
