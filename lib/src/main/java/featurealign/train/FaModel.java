@@ -276,12 +276,14 @@ public final class FaModel {
 
     /**
      * Latents {@code [n,Z]} of the GAN phase's prior samples (G's, with {@code gan.priorSamples}, and D's fakes): z ~ N(0, I),
-     * or with {@code gan.prior = CLASS_GAUSSIAN} {@code z = mean_c + std_c·ε} from the model's prior, which FaTrainer fits
-     * at the GAN phase's first step and keeps (stale) through it. Draws the same ε either way.
+     * or with {@code gan.prior = CLASS_GAUSSIAN} {@code z = mean_c + std_c·t·ε} from the model's prior, which FaTrainer
+     * fits at the GAN phase's first step and keeps (stale) through it, at the sampling temperature t: drawn as the run's
+     * samples will be. Draws the same ε either way.
      */
     private INDArray priorLatents(int n, INDArray condition, Noise noise) {
         INDArray eps = noise.gaussian(dt, n, arch.latent());
         if (config.ganOptions().prior() == RunConfig.SamplingPrior.STANDARD) return eps;
+        if (config.samplingTemperature() != 1.0) eps.muli(config.samplingTemperature());
         if (prior == null) {
             throw new IllegalStateException("gan.prior = CLASS_GAUSSIAN, but no prior is fitted: FaTrainer fits one at the"
                     + " GAN phase's first step");
