@@ -281,12 +281,25 @@ public final class FaModel {
      * samples will be. Draws the same ε either way.
      */
     private INDArray priorLatents(int n, INDArray condition, Noise noise) {
-        INDArray eps = noise.gaussian(dt, n, arch.latent());
-        if (config.ganOptions().prior() == RunConfig.SamplingPrior.STANDARD) return eps;
-        if (config.samplingTemperature() != 1.0) eps.muli(config.samplingTemperature());
+        if (config.ganOptions().prior() == RunConfig.SamplingPrior.STANDARD) return noise.gaussian(dt, n, arch.latent());
         if (prior == null) {
             throw new IllegalStateException("gan.prior = CLASS_GAUSSIAN, but no prior is fitted: FaTrainer fits one at the"
                     + " GAN phase's first step");
+        }
+        return latents(n, condition, noise, prior);
+    }
+
+    /**
+     * Latents {@code [n,Z]} drawn as the run samples: ε ~ N(0, I) scaled by {@code sampling.temperature}, then through
+     * {@code prior} ({@code z = mean_c + std_c·ε}, c the argmax of each conditioning row), or z = ε when it is null.
+     */
+    private INDArray latents(int n, INDArray condition, Noise noise, LatentPrior prior) {
+        INDArray eps = noise.gaussian(dt, n, arch.latent());
+        if (config.samplingTemperature() != 1.0) eps.muli(config.samplingTemperature());
+        if (prior == null) return eps;
+        if (prior.latent() != arch.latent()) {
+            eps.close();
+            throw new IllegalArgumentException("a latent prior of " + prior.latent() + " latents cannot sample Z = " + arch.latent());
         }
         try {
             return prior.latents(eps, prior.classesOf(condition, n));
@@ -516,16 +529,6 @@ public final class FaModel {
     }
 
     private Aligned sampleWithProbe(int n, INDArray condition, Noise noise, LatentPrior prior, boolean withProbe) {
-        INDArray eps = noise.gaussian(dt, n, arch.latent());
-        if (config.samplingTemperature() != 1.0) eps.muli(config.samplingTemperature());
-        INDArray z = eps;
-        if (prior != null) {
-            if (prior.latent() != arch.latent()) {
-                throw new IllegalArgumentException("a latent prior of " + prior.latent() + " latents cannot sample Z = " + arch.latent());
-            }
-            z = prior.latents(eps, prior.classesOf(condition, n));
-            eps.close();
-        }
-        return alignChunks(z, condition, noise, withProbe);
+        return alignChunks(latents(n, condition, noise, prior), condition, noise, withProbe);
     }
 }
