@@ -95,7 +95,8 @@ public final class Main {
         }
         switch (command) {
             case "train" -> {
-                Experiment e = Experiment.open(o.config(), o.out());
+                RunConfig c = o.config();
+                Experiment e = Experiment.open(c, o.out(), Experiment.load(c), o.branch);
                 out.println(e.describe());
                 long t0 = System.nanoTime();
                 e.train(out, 40);
@@ -142,7 +143,8 @@ public final class Main {
             }
             case "seeds" -> {
                 Path base = o.out();
-                var summary = featurealign.experiment.SeedStudy.run(o.config(), o.seeds, base, out);
+                RunConfig c = o.config();
+                var summary = featurealign.experiment.SeedStudy.run(c, o.seeds, base, Experiment.load(c), o.branch, out);
                 out.println(summary.copy().removeColumns("note").printAll());
                 out.println("wrote " + base.resolve(featurealign.experiment.SeedStudy.CSV) + " (runs in " + base.resolve("seeds") + ")");
             }
@@ -228,6 +230,9 @@ public final class Main {
         return switch (command) {
             case "train" -> "Usage: featurealign train [options]\n\nTrains (or continues) the run in --out, then writes"
                     + " figures and metrics there.\n\n" + COMMON + "  --no-metrics      skip the metrics (no judge training)\n"
+                    + "  --branch FILE     start a new run from FILE, a checkpoint taken before the GAN phase (training keeps\n"
+                    + "                    one as checkpoint-gan-start.zip) of a run with other GAN settings (gan.*, G's\n"
+                    + "                    architecture, perceptualWeight): only the GAN phase trains\n"
                     + "  --settings        print every setting of the chosen profile and exit\n";
             case "sample" -> "Usage: featurealign sample [options]\n\nWrites samples_fa.png, samples_gan.png and class_rows.png"
                     + " from the trained run in --out, drawn from its sampling.prior (--set sampling.prior=CLASS_GAUSSIAN"
@@ -243,7 +248,9 @@ public final class Main {
                     + " profile's seed, or --set seed=S), each in <out>/seeds/seed-<s>/ (a finished run there is reused),"
                     + " computes each run's metrics.csv, and writes <out>/seeds.csv: per metric the number of seeds, mean,"
                     + " sample sd, min, max and every seed's value. Fails, without writing seeds.csv, if any seed fails.\n\n"
-                    + COMMON + "  --seeds N         number of seeds (default 3)\n";
+                    + COMMON + "  --seeds N         number of seeds (default 3)\n"
+                    + "  --branch DIR      start each seed that has no run yet from DIR/seeds/seed-<s>/checkpoint-gan-start.zip,\n"
+                    + "                    the encoder phase of another study of these seeds: only the GAN phase trains\n";
             case "study" -> "Usage: featurealign study [options]\n\nRuns the quality study of a data set (see"
                     + " QualityStudy.design): one encoder-only run per variant, evaluated ten times, then summary.csv and"
                     + " study.png. Complete variants are not run again.\n\n"
@@ -263,7 +270,7 @@ public final class Main {
     /** Parsed options of a command. */
     static final class Options {
         String dataset = "mnist", profile, what = "samples";
-        Path out, file;
+        Path out, file, branch;
         int n = -1, seeds = 3;
         List<String> variants;
         boolean help, noMetrics, listSettings, longRuns;
@@ -282,6 +289,7 @@ public final class Main {
                     case "--profile" -> o.profile = value(args, ++i, a);
                     case "--out" -> o.out = Path.of(value(args, ++i, a));
                     case "--file" -> o.file = Path.of(value(args, ++i, a));
+                    case "--branch" -> o.branch = Path.of(value(args, ++i, a));
                     case "--what" -> o.what = value(args, ++i, a);
                     case "--variants" -> o.variants = List.of(value(args, ++i, a).split(","));
                     case "--n" -> {

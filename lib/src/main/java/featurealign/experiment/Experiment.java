@@ -138,6 +138,16 @@ public final class Experiment {
      * {@value StandIn#MARKER} in its folder, and a checkpoint is continued only on the same kind of data.
      */
     public static Experiment open(RunConfig config, Path outputDir, Data data) throws IOException {
+        return open(config, outputDir, data, null);
+    }
+
+    /**
+     * As {@link #open(RunConfig, Path, Data)}, but a run that has no checkpoint in {@code outputDir} yet starts from
+     * {@code branchFrom}, a checkpoint taken before the GAN phase of a run that may differ in its GAN settings
+     * ({@link FaTrainer#branch}; training writes one beside its checkpoint, {@link FaTrainer#ganStartCheckpoint}).
+     * Once the branch has its own checkpoint, it resumes from that. {@code branchFrom} null is a run from step 0.
+     */
+    public static Experiment open(RunConfig config, Path outputDir, Data data, Path branchFrom) throws IOException {
         ImageSet train = data.train(), test = data.test();
         Files.createDirectories(outputDir);
         Path ckpt = outputDir.resolve("checkpoint.zip");
@@ -164,6 +174,12 @@ public final class Experiment {
                 }
                 return config;
             });
+        } else if (branchFrom != null) {
+            if (Files.exists(branchFrom.toAbsolutePath().resolveSibling(StandIn.MARKER)) != data.standIn()) {
+                throw new IllegalStateException(branchFrom + " was trained on " + (data.standIn() ? "real data" : "the generated stand-in")
+                        + ", but this run has " + (data.standIn() ? "only the stand-in" : "real data"));
+            }
+            trainer = FaTrainer.branch(branchFrom, train, config);
         } else {
             trainer = new FaTrainer(config, train);
         }

@@ -3,6 +3,7 @@ package featurealign.experiment;
 import featurealign.eval.MetricsTable;
 import featurealign.io.AtomicFiles;
 import featurealign.nn.GraphCalls;
+import featurealign.train.FaTrainer;
 import featurealign.train.RunConfig;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
@@ -159,6 +160,16 @@ public final class SeedStudy {
      *                               written)
      */
     public static Table run(RunConfig config, int count, Path base, Experiment.Data data, PrintStream out) throws IOException {
+        return run(config, count, base, data, null, out);
+    }
+
+    /**
+     * As {@link #run(RunConfig, int, Path, Experiment.Data, PrintStream)}; a seed with no run under {@code base} yet
+     * starts from {@code branchBase}'s encoder phase of the same seed ({@code runDir(branchBase, s)}'s
+     * {@link FaTrainer#ganStartCheckpoint}; see {@link FaTrainer#branch}). {@code branchBase} null trains from step 0.
+     */
+    public static Table run(RunConfig config, int count, Path base, Experiment.Data data, Path branchBase, PrintStream out)
+            throws IOException {
         long[] seeds = seeds(config, count);
         Path csv = base.resolve(CSV);
         requireOurs(csv); // before hours of training, not after
@@ -168,7 +179,12 @@ public final class SeedStudy {
             Path dir = runDir(base, s);
             out.println("== seed " + s + " (" + (tables.size() + failures.size() + 1) + " of " + count + ") in " + dir);
             try {
-                Experiment e = Experiment.open(config.withSeed(s), dir, data.train(), data.test());
+                Path from = branchBase == null ? null
+                        : FaTrainer.ganStartCheckpoint(runDir(branchBase, s).resolve("checkpoint.zip"));
+                if (from != null && !Files.isRegularFile(from)) {
+                    throw new IllegalStateException("no " + from + " to branch from (runs keep it when they reach ganStartStep)");
+                }
+                Experiment e = Experiment.open(config.withSeed(s), dir, data, from);
                 long t0 = System.nanoTime();
                 e.train(out, 10);
                 out.printf(Locale.ROOT, "seed %d: %d steps, %.1f s in this session%n", s, e.trainer().step(), (System.nanoTime() - t0) / 1e9);

@@ -257,7 +257,8 @@ public final class FaModel {
                     owned.addAll(List.of(prior.image(), prior.probe()));
                 }
                 gLoss = generatorUpdate(new GeneratorStep.Batch(generatorInput(enc.reconstruction(), enc.probe()),
-                        condition, x, prior == null ? null : generatorInput(prior.image(), prior.probe()), condition), step);
+                        condition, x, prior == null ? null : generatorInput(prior.image(), prior.probe()), condition,
+                        prior == null ? null : prior.image()), step);
             }
             double dReal = discriminatorUpdate(x, DiscriminatorStep.Target.REAL, step);
             // Fake step: prior z (gan.prior), exactly one FA step toward (z, labels of the batch), then G in training mode.
@@ -327,7 +328,7 @@ public final class FaModel {
 
     /** The generator sub-step on reconstructions only: {@code input} is x̂ (reference G) or r̃ (residual G). */
     double generatorUpdate(INDArray input, INDArray condition, INDArray realClamped, long step) {
-        return generatorUpdate(new GeneratorStep.Batch(input, condition, realClamped, null, null), step);
+        return generatorUpdate(new GeneratorStep.Batch(input, condition, realClamped), step);
     }
 
     /** G(x̃) of prior latents through one FA step, in training mode (the discriminator's fakes). */

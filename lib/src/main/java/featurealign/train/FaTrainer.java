@@ -107,6 +107,58 @@ public final class FaTrainer {
         return t;
     }
 
+    /**
+     * The checkpoint {@link #train} keeps beside {@code checkpoint} when a run reaches its GAN phase
+     * ({@code ganStartStep}, with {@code gan} on, after at least one encoder step): {@code <name>-gan-start.zip}, the
+     * start of a {@link #branch}.
+     */
+    public static Path ganStartCheckpoint(Path checkpoint) {
+        String name = checkpoint.getFileName().toString();
+        String stem = name.endsWith(".zip") ? name.substring(0, name.length() - 4) : name;
+        return checkpoint.resolveSibling(stem + "-gan-start.zip");
+    }
+
+    /**
+     * Starts {@code config} from a checkpoint taken before its GAN phase (usually {@link #ganStartCheckpoint}) of a run
+     * whose settings may differ in what only the GAN phase reads ({@code gan.*}, G's architecture, the perceptual
+     * weight; {@link RunConfig#encoderPhaseDifferences}): the encoder, its optimizer, the noise and the history
+     * continue, and G and D start from {@code config}'s initialisation. With the same {@code steps}, the result is, to
+     * the last bit, what a run of {@code config} from step 0 gives, so GAN settings can be compared without training the
+     * encoder again.
+     *
+     * @throws Checkpoint.CheckpointException when the checkpoint is past {@code config.ganStartStep()} or differs in a
+     *                                        setting the encoder phase reads (each named)
+     */
+    public static FaTrainer branch(Path checkpoint, ImageSet data, RunConfig config) throws IOException {
+        Checkpoint c = Checkpoint.read(checkpoint);
+        if (!"fa-vae-gan".equals(c.kind())) {
+            throw new Checkpoint.CheckpointException(checkpoint, "kind '" + c.kind() + "', expected 'fa-vae-gan'");
+        }
+        RunConfig saved;
+        try {
+            saved = RunConfig.fromProperties(c.config());
+        } catch (IllegalArgumentException e) {
+            throw new Checkpoint.CheckpointException(checkpoint, "config.properties: " + e.getMessage());
+        }
+        if (c.step() > config.ganStartStep() || (saved.gan() && c.step() > saved.ganStartStep())) {
+            throw new Checkpoint.CheckpointException(checkpoint, "step " + c.step() + " is past the GAN phase's start (ganStartStep "
+                    + Math.min(config.ganStartStep(), saved.gan() ? saved.ganStartStep() : Integer.MAX_VALUE)
+                    + "); a branch starts from a checkpoint taken before G and D train");
+        }
+        List<String> differ = saved.encoderPhaseDifferences(config);
+        if (!differ.isEmpty()) {
+            throw new Checkpoint.CheckpointException(checkpoint, "its run differs from this one in settings the encoder phase reads: "
+                    + String.join(", ", differ) + "; a branch may change only gan.*, G's architecture and perceptualWeight");
+        }
+        FaModel model = new FaModel(config);
+        for (var e : model.encoderParameters().entrySet()) e.getValue().assign(c.array(checkpoint, e.getKey(), e.getValue()));
+        restore(checkpoint, c, "encoder", model.encoderOptimizer());
+        Noise noise = new Noise(config.seed());
+        noise.restore(c.noiseState());
+        History history = History.fromCsv(c.historyCsv(), checkpoint + ": history.csv");
+        return new FaTrainer(config, data, model, noise, history, c.step());
+    }
+
     private static void restore(Path file, Checkpoint c, String name, Adam adam) throws Checkpoint.CheckpointException {
         Adam.State s = c.optimizers().get(name);
         if (s == null) throw new Checkpoint.CheckpointException(file, "missing optimizer state '" + name + "'");
@@ -237,6 +289,9 @@ public final class FaTrainer {
             for (Progress.Listener l : listeners) l.onStep(report);
             if (checkpointFile != null && config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0) {
                 saveCheckpoint(checkpointFile);
+            }
+            if (checkpointFile != null && config.gan() && step == config.ganStartStep() && step < config.steps()) {
+                saveCheckpoint(ganStartCheckpoint(checkpointFile));
             }
         }
         GraphCalls.releaseFreeBuffers();

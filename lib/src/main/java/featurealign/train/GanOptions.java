@@ -23,10 +23,13 @@ import featurealign.nn.Generator.Refiner;
  * @param prior                     where the GAN phase draws its prior latents (G's prior samples and D's fakes):
  *                                  STANDARD z ~ N(0, I) (the reference) or CLASS_GAUSSIAN, the class Gaussians fitted to
  *                                  the encoder at the GAN phase's first step, so G and D see what sampling will refine
+ * @param priorAnchorWeight         weight of a term {@code gan.anchor}-distance between G's refined prior samples and the
+ *                                  feature-alignment samples they refine (needs {@code priorSamples}; 0 = none, the
+ *                                  reference): G is to edit a sample, not repaint it
  */
 public record GanOptions(Refiner refiner, double anchorWeight, Anchor anchor, boolean priorSamples,
                          double generatorLearningRate, double discriminatorLearningRate, int discriminatorWarmup,
-                         double ema, RunConfig.SamplingPrior prior) {
+                         double ema, RunConfig.SamplingPrior prior, double priorAnchorWeight) {
 
     /** The distance of the anchor term. */
     public enum Anchor { L1, L2 }
@@ -43,6 +46,10 @@ public record GanOptions(Refiner refiner, double anchorWeight, Anchor anchor, bo
         require(discriminatorWarmup >= 0, "gan.discriminatorWarmup", discriminatorWarmup, ">= 0");
         require(ema >= 0 && ema < 1, "gan.ema", ema, "in [0,1) (0 = off)");
         if (prior == null) throw new IllegalArgumentException("run config: gan.prior is missing, expected STANDARD or CLASS_GAUSSIAN");
+        require(priorAnchorWeight >= 0 && Double.isFinite(priorAnchorWeight), "gan.priorAnchorWeight", priorAnchorWeight,
+                ">= 0 and finite");
+        require(priorAnchorWeight == 0 || priorSamples, "gan.priorAnchorWeight", priorAnchorWeight,
+                "0 unless gan.priorSamples = true (it anchors G's prior samples)");
     }
 
     private static void require(boolean ok, String key, Object value, String expected) {
@@ -51,11 +58,11 @@ public record GanOptions(Refiner refiner, double anchorWeight, Anchor anchor, bo
 
     /**
      * The reference's GAN phase: reference G, no anchor, reconstructions only, the run's rate, no warm-up, no EMA,
-     * latents from N(0, I).
+     * latents from N(0, I), no prior anchor.
      */
     public static GanOptions reference() {
         return new GanOptions(Refiner.REFERENCE, 0.0, Anchor.L1, false, Double.NaN, Double.NaN, 0, 0.0,
-                RunConfig.SamplingPrior.STANDARD);
+                RunConfig.SamplingPrior.STANDARD, 0.0);
     }
 
     /** G's Adam rate given the run's {@code learningRate}. */

@@ -23,6 +23,8 @@ import java.util.*;
  *       + P · (½ Σ (μ − μ_g)² + ½ Σ (σ − σ_g)²)          perceptual, when P > 0 (the reference: P = 0)
  *       + a · dist(G(u, y), x)                            anchor, when a = gan.anchorWeight > 0: L1 Σ|·|, L2 ½Σ(·)²
  *       + ½ Σ (1 − D(G(u_p, y_p)))²                       adversarial on prior samples, when gan.priorSamples
+ *       + a_p · dist(G(u_p, y_p), x̃_p)                    prior anchor, when a_p = gan.priorAnchorWeight > 0: to the
+ *                                                         FA sample x̃_p that G refines
  * </pre>
  * (sums over batch and elements, as every loss of the kit), then one Adam step on G only. u is the FA image x̂ for the
  * reference generator and the FA probe r̃ for the residual one ({@link Generator.Refiner}). The graph is built once: it
@@ -40,18 +42,27 @@ public final class GeneratorStep {
      * @param real           the clamped real images; needed for the perceptual and anchor terms, else may be null
      * @param priorInput     G's input for prior samples when {@code gan.priorSamples}, else null
      * @param priorCondition their conditioning
+     * @param priorImage     the FA samples x̃_p themselves, the prior anchor's target when {@code gan.priorAnchorWeight > 0},
+     *                       else may be null
      */
-    public record Batch(INDArray input, INDArray condition, INDArray real, INDArray priorInput, INDArray priorCondition) {}
+    public record Batch(INDArray input, INDArray condition, INDArray real, INDArray priorInput, INDArray priorCondition,
+                        INDArray priorImage) {
+        /** A batch of reconstructions only (no prior samples). */
+        public Batch(INDArray input, INDArray condition, INDArray real) {
+            this(input, condition, real, null, null, null);
+        }
+    }
 
     /** L_G and its terms before the update; a term that is not part of this run's loss is NaN. */
-    public record Result(double loss, double adversarial, double perceptual, double anchor, double priorAdversarial) {}
+    public record Result(double loss, double adversarial, double perceptual, double anchor, double priorAdversarial,
+                         double priorAnchor) {}
 
     private final SameDiff sd;
     private final Generator generator;
     private final DataType dataType;
     private final long imagePixels;
-    private final boolean needsReal, priorSamples;
-    private final String lossName, adversarialName, perceptualName, anchorName, priorName, imageName;
+    private final boolean needsReal, priorSamples, priorAnchored;
+    private final String lossName, adversarialName, perceptualName, anchorName, priorName, priorAnchorName, imageName;
     private final List<BnStat> statistics = new ArrayList<>(), priorStatistics = new ArrayList<>();
     private final Map<String, INDArray> parameters = new LinkedHashMap<>();
     private final List<String> parameterNames;
@@ -73,6 +84,7 @@ public final class GeneratorStep {
         this.dataType = dataType;
         this.imagePixels = (long) architecture.image().dim(1) * architecture.image().dim(2);
         this.priorSamples = gan.priorSamples();
+        this.priorAnchored = gan.priorAnchorWeight() > 0;
         this.needsReal = perceptualWeight > 0 || gan.anchorWeight() > 0;
         this.sd = SameDiff.create();
         this.generator = Generator.declare(sd, architecture, dataType, gan.refiner(), squash.layer());
@@ -87,7 +99,7 @@ public final class GeneratorStep {
         SDVariable g = pass.output();
         SDVariable adversarial = Losses.leastSquares(d.forward(g, true).output(), 1.0);
         SDVariable loss = adversarial;
-        SDVariable perceptual = null, anchor = null, prior = null;
+        SDVariable perceptual = null, anchor = null, prior = null, priorAnchor = null;
         if (perceptualWeight > 0) {
             // P · (½Σ(μ − μ_g)² + ½Σ(σ − σ_g)²) with the (already updated) encoder, docs/method.md §5.
             Encoder e = Encoder.declareShared(sd, encoder);
@@ -109,6 +121,13 @@ public final class GeneratorStep {
             Generator.Pass pp = generator.forward(priorInput, priorCond, true);
             prior = Losses.leastSquares(d.forward(pp.output(), true).output(), 1.0);
             loss = loss.add(prior);
+            if (priorAnchored) {
+                // G edits the sample it refines rather than repainting it (colour casts, another class).
+                SDVariable sample = sd.placeHolder("prior_image", dataType, image);
+                priorAnchor = gan.anchor() == GanOptions.Anchor.L1 ? Losses.absoluteDistance(pp.output(), sample)
+                        : Losses.reconstruction(sample, pp.output());
+                loss = loss.add(priorAnchor.mul(gan.priorAnchorWeight()));
+            }
             collect(pp, priorStatistics);
         }
         lossName = loss.name();
@@ -116,6 +135,7 @@ public final class GeneratorStep {
         perceptualName = perceptual == null ? null : perceptual.name();
         anchorName = anchor == null ? null : anchor.name();
         priorName = prior == null ? null : prior.name();
+        priorAnchorName = priorAnchor == null ? null : priorAnchor.name();
         imageName = g.name();
         sd.setLossVariables(lossName);
         collect(pass, statistics);
@@ -135,6 +155,9 @@ public final class GeneratorStep {
 
     /** The graph variable of the anchor term (before its weight), or null without one; for gradient tests. */
     String anchorName() { return anchorName; }
+
+    /** The graph variable of the prior anchor term (before its weight), or null without one; for gradient tests. */
+    String priorAnchorName() { return priorAnchorName; }
 
     public SameDiff graph() { return sd; }
 
@@ -169,15 +192,21 @@ public final class GeneratorStep {
         if (priorSamples) {
             feed.put("prior_input", b.priorInput().castTo(dataType));
             if (b.priorCondition() != null) feed.put("prior_condition", b.priorCondition().castTo(dataType));
+            if (priorAnchored) {
+                if (b.priorImage() == null) {
+                    throw new IllegalArgumentException("generator step: gan.priorAnchorWeight > 0 needs the FA samples it anchors to");
+                }
+                feed.put("prior_image", b.priorImage().castTo(dataType));
+            }
         }
         Set<String> out = new LinkedHashSet<>(List.of(lossName, adversarialName));
-        for (String n : new String[]{perceptualName, anchorName, priorName}) if (n != null) out.add(n);
+        for (String n : new String[]{perceptualName, anchorName, priorName, priorAnchorName}) if (n != null) out.add(n);
         for (BnStat s : statistics) { out.add(s.meanOutput()); out.add(s.varianceOutput()); }
         for (BnStat s : priorStatistics) { out.add(s.meanOutput()); out.add(s.varianceOutput()); }
         OutAndGrad g = GraphCalls.gradientsAndOutputs(sd, feed, new ArrayList<>(out), parameterNames);
         Map<String, INDArray> v = g.getOutputs();
         Result r = new Result(v.get(lossName).getDouble(0), v.get(adversarialName).getDouble(0), value(v, perceptualName),
-                value(v, anchorName), value(v, priorName));
+                value(v, anchorName), value(v, priorName), value(v, priorAnchorName));
         String when = "generator step " + (optimizer.step() + 1);
         TrainingDivergedException.requireFinite("generator loss", r.loss(), when);
         TrainingDivergedException.requireFiniteGradients("generator", g.getGradients(), when);

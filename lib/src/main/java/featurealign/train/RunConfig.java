@@ -267,6 +267,30 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         return d;
     }
 
+    /** Keys outside {@code gan.*} that only G and D read: a run before its GAN phase is the same whatever they say. */
+    private static final Set<String> GAN_ONLY = Set.of("gan", "perceptualWeight", "architecture.generatorWidth",
+            "architecture.generatorKernel", "architecture.generatorLabelActivation");
+
+    /**
+     * The settings (other than bookkeeping, {@code steps} and {@code sampling.*}) in which {@code other} differs from
+     * this config and which shape training before the GAN phase: empty when a checkpoint of one, taken before its
+     * GAN phase, can continue as the other ({@link FaTrainer#branch}).
+     */
+    public List<String> encoderPhaseDifferences(RunConfig other) {
+        Properties a = toProperties(), b = other.toProperties();
+        Set<String> keys = new TreeSet<>(a.stringPropertyNames());
+        keys.addAll(b.stringPropertyNames());
+        List<String> out = new ArrayList<>();
+        for (String k : keys) {
+            if (BOOKKEEPING.contains(k) || k.equals("steps") || k.startsWith("sampling.") || k.startsWith("gan.")
+                    || GAN_ONLY.contains(k)) continue;
+            if (!Objects.equals(a.getProperty(k), b.getProperty(k))) {
+                out.add(k + " (" + a.getProperty(k) + " vs " + b.getProperty(k) + ")");
+            }
+        }
+        return out;
+    }
+
     /** A setting's value as a reader should see it: a NaN KL weight means the reference's random β. */
     private static String readable(String key, String value) {
         return key.equals("fixedKlWeight") && "NaN".equals(value) ? "β ~ U(0,1) per sample" : value;
@@ -332,6 +356,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         p.setProperty("gan.discriminatorWarmup", Integer.toString(g.discriminatorWarmup()));
         p.setProperty("gan.ema", Double.toString(g.ema()));
         p.setProperty("gan.prior", g.prior().name());
+        p.setProperty("gan.priorAnchorWeight", Double.toString(g.priorAnchorWeight()));
         Architecture a = architecture;
         p.setProperty("architecture.name", a.name());
         p.setProperty("architecture.image", join(a.image().dims()));
@@ -365,7 +390,8 @@ public record RunConfig(String dataset, String profile, Architecture architectur
                 r.dOr("gan.generatorLearningRate", ref.generatorLearningRate()),
                 r.dOr("gan.discriminatorLearningRate", ref.discriminatorLearningRate()),
                 r.iOr("gan.discriminatorWarmup", ref.discriminatorWarmup()), r.dOr("gan.ema", ref.ema()),
-                r.enumerationOr("gan.prior", SamplingPrior.class, ref.prior()));
+                r.enumerationOr("gan.prior", SamplingPrior.class, ref.prior()),
+                r.dOr("gan.priorAnchorWeight", ref.priorAnchorWeight()));
         DataType dt = r.str("dataType").equals("DOUBLE") ? DataType.DOUBLE : r.str("dataType").equals("FLOAT")
                 ? DataType.FLOAT : r.fail("dataType", "FLOAT or DOUBLE");
         return new RunConfig(r.str("dataset"), r.str("profile"), a, r.i("batchSize"), r.i("steps"), r.i("ganStartStep"),

@@ -99,10 +99,12 @@ class GanRefinerTest {
         assertTrue(m.refine(xt, y).sub(withAverage).amaxNumber().doubleValue() > 1e-9);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @CsvSource({"L1", "L2"})
-    void theAnchorsGradientMatchesCentralFiniteDifferences(String anchor) {
-        RunConfig cfg = tiny("gan.refiner", "RESIDUAL", "gan.anchorWeight", "1", "gan.anchor", anchor);
+    /** Both anchors: to the real image on reconstructions ("real") and to the FA sample on prior samples ("prior"). */
+    @ParameterizedTest(name = "{0} to the {1}")
+    @CsvSource({"L1, real", "L2, real", "L1, prior", "L2, prior"})
+    void theAnchorsGradientMatchesCentralFiniteDifferences(String anchor, String target) {
+        RunConfig cfg = tiny("gan.refiner", "RESIDUAL", "gan.anchorWeight", "1", "gan.anchor", anchor,
+                "gan.priorSamples", "true", "gan.priorAnchorWeight", "1");
         DiscriminatorStep ds = new DiscriminatorStep(cfg.architecture(), DataType.DOUBLE, 1);
         GeneratorStep gs = new GeneratorStep(cfg.architecture(), DataType.DOUBLE, 1, cfg.ganOptions(),
                 AlignmentOptions.Squash.SIGMOID, 0.0, ds.discriminator(), null);
@@ -119,7 +121,10 @@ class GanRefinerTest {
         for (int i = 0; i < b; i++) y.putScalar(i, 3 * i, 1.0);
         feed.put("condition", y);
         feed.put("x", Nd4j.rand(DataType.DOUBLE, b, 1, 8, 8).muli(0.98).addi(0.01));
-        String anchorName = gs.anchorName();
+        feed.put("prior_input", Nd4j.randn(DataType.DOUBLE, b, 1, 8, 8).muli(2));
+        feed.put("prior_condition", y.dup());
+        feed.put("prior_image", Nd4j.rand(DataType.DOUBLE, b, 1, 8, 8));
+        String anchorName = target.equals("real") ? gs.anchorName() : gs.priorAnchorName();
         gs.graph().setLossVariables(anchorName);
         Map<String, INDArray> grads = gs.graph().calculateGradients(feed, new ArrayList<>(gs.parameters().keySet()));
         GradientCheck check = new GradientCheck(1e-6, new Random(3), loss -> 1e-4);
@@ -127,7 +132,7 @@ class GanRefinerTest {
             check.check(e.getKey(), e.getValue(), grads.get(e.getKey()),
                     () -> gs.graph().output(feed, anchorName).get(anchorName).getDouble(0));
         }
-        System.out.printf("anchor %s gradient vs central FD: relative error %.2e, worst %.2e at %s%n", anchor,
+        System.out.printf("anchor %s to the %s: gradient vs central FD: relative error %.2e, worst %.2e at %s%n", anchor, target,
                 check.overall(), check.worst(), check.worstAt());
         assertTrue(check.sumOfSquaredReferences() > 1e-6, "the check saw no gradient");
         assertTrue(check.overall() < 1e-6, "overall relative error " + check.overall());
@@ -198,5 +203,57 @@ class GanRefinerTest {
         assertEquals(2, b.model().prior().encoderStep(), "fitted as the GAN phase starts");
         assertNotEquals(ha.doubleColumn(History.DISCRIMINATOR_FAKE).get(2), hb.doubleColumn(History.DISCRIMINATOR_FAKE).get(2),
                 "D's fakes come from the prior");
+    }
+
+    @Test
+    void thePriorAnchorNeedsPriorSamples() {
+        var e = assertThrows(IllegalArgumentException.class, () -> tiny("gan.priorAnchorWeight", "0.1"));
+        assertTrue(e.getMessage().contains("gan.priorAnchorWeight") && e.getMessage().contains("gan.priorSamples"), e.getMessage());
+    }
+
+    /**
+     * A branch from the GAN phase's start with other GAN settings is, to the last bit, the run of those settings from
+     * step 0: the encoder phase does not read them.
+     */
+    @Test
+    void aBranchFromTheGanStartIsTheRunFromStepZero(@TempDir Path dir) throws IOException {
+        ImageSet data = TinyRuns.squares(24, 4);
+        RunConfig base = TinyRuns.tinyConfig(6, 3).with("dataType", "DOUBLE").with("gan.refiner", "RESIDUAL")
+                .with("gan.priorSamples", "true").with("gan.prior", "CLASS_GAUSSIAN");
+        RunConfig other = base.with("gan.anchorWeight", "0.5").with("gan.priorAnchorWeight", "0.2").with("gan.ema", "0.9")
+                .with("gan.generatorLearningRate", "2e-4").with("architecture.generatorWidth", "6");
+        FaTrainer straight = new FaTrainer(other, data);
+        straight.train();
+        Path ckpt = dir.resolve("checkpoint.zip");
+        new FaTrainer(base, data).checkpointTo(ckpt).train();
+        Path start = FaTrainer.ganStartCheckpoint(ckpt);
+        assertEquals(dir.resolve("checkpoint-gan-start.zip"), start);
+        assertEquals(3, Checkpoint.read(start).step(), "kept when the GAN phase starts");
+        FaTrainer branch = FaTrainer.branch(start, data, other);
+        assertEquals(3, branch.step());
+        branch.train();
+        Map<String, INDArray> a = straight.model().stateArrays(), b = branch.model().stateArrays();
+        assertEquals(a.keySet(), b.keySet());
+        for (String k : a.keySet()) assertArrayEquals(bits(a.get(k)), bits(b.get(k)), 0.0, k + " (bit for bit)");
+        var ha = straight.history().table(); var hb = branch.history().table();
+        for (String col : List.of(History.ENCODER_LOSS, History.GENERATOR, History.DISCRIMINATOR_FAKE)) {
+            for (int i = 0; i < 6; i++) {
+                assertEquals(ha.doubleColumn(col).getDouble(i), hb.doubleColumn(col).getDouble(i), 0.0, col + " at step " + (i + 1));
+            }
+        }
+    }
+
+    @Test
+    void aBranchRefusesAStartPastTheGanPhaseOrAnotherEncoderPhase(@TempDir Path dir) throws IOException {
+        ImageSet data = TinyRuns.squares(24, 4);
+        RunConfig base = TinyRuns.tinyConfig(4, 2).with("dataType", "DOUBLE");
+        Path ckpt = dir.resolve("checkpoint.zip");
+        new FaTrainer(base, data).checkpointTo(ckpt).train();
+        var late = assertThrows(Checkpoint.CheckpointException.class, () -> FaTrainer.branch(ckpt, data, base));
+        assertTrue(late.getMessage().contains("past the GAN phase's start"), late.getMessage());
+        var other = assertThrows(Checkpoint.CheckpointException.class,
+                () -> FaTrainer.branch(FaTrainer.ganStartCheckpoint(ckpt), data, base.with("learningRate", "1e-3")));
+        assertTrue(other.getMessage().contains("learningRate") && other.getMessage().contains("checkpoint-gan-start.zip"),
+                other.getMessage());
     }
 }
