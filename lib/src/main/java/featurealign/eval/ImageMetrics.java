@@ -190,6 +190,39 @@ public final class ImageMetrics {
         }
     }
 
+    /**
+     * Colourfulness of RGB images {@code [N,3,H,W]} in [0,1] (Hasler and Süsstrunk, 2003), the mean over images of
+     * {@code σ + 0.3·μ}, where over an image's pixels rg = R − G, yb = ½(R + G) − B, σ = √(σ_rg² + σ_yb²) and
+     * μ = √(μ_rg² + μ_yb²). 0 for grey images; patches of saturated colour raise it where channel means can stay put.
+     */
+    public static double colourfulness(INDArray images) {
+        if (images.rank() != 4 || images.size(1) != 3 || images.size(0) < 1) {
+            throw new IllegalArgumentException("colourfulness needs [N,3,H,W] RGB images, got " + Arrays.toString(images.shape()));
+        }
+        int n = (int) images.size(0), p = (int) (images.size(2) * images.size(3));
+        double[] v = images.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            int r = i * 3 * p, g = r + p, b = g + p;
+            double sRg = 0, sYb = 0, qRg = 0, qYb = 0;
+            for (int j = 0; j < p; j++) {
+                double rg = v[r + j] - v[g + j], yb = 0.5 * (v[r + j] + v[g + j]) - v[b + j];
+                sRg += rg; sYb += yb; qRg += rg * rg; qYb += yb * yb;
+            }
+            double mRg = sRg / p, mYb = sYb / p;
+            double varRg = Math.max(0, qRg / p - mRg * mRg), varYb = Math.max(0, qYb / p - mYb * mYb);
+            total += Math.sqrt(varRg + varYb) + 0.3 * Math.sqrt(mRg * mRg + mYb * mYb);
+        }
+        return total / n;
+    }
+
+    /** {@link #colourfulness} of {@code images} over that of {@code real}: 1 = as colourful as real images. */
+    public static double colourfulnessRatio(INDArray images, INDArray real) {
+        double r = colourfulness(real);
+        if (!(r > 0)) throw new IllegalArgumentException("the real images are grey (colourfulness 0): no ratio to them");
+        return colourfulness(images) / r;
+    }
+
     /** The largest absolute difference between two equally long vectors. */
     public static double maxAbsDifference(double[] a, double[] b) {
         if (a.length != b.length) throw new IllegalArgumentException("lengths differ: " + a.length + " vs " + b.length);

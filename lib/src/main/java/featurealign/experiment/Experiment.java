@@ -509,6 +509,14 @@ public final class Experiment {
             t.add("channel means, GAN samples", ImageMetrics.maxAbsDifference(ImageMetrics.channelMeans(smp.refined()), realMeans),
                     "max |Δ|", channelNote(ImageMetrics.channelMeans(smp.refined()), realMeans, m, testSet.size()));
         }
+        if (realA.size(1) == 3) {
+            // Saturated colour patches (a refiner's colour cast) can keep the channel means; colourfulness sees them.
+            String colourNote = "colourfulness (Hasler–Süsstrunk) over that of " + half + " random test images; 1 = as colourful";
+            t.add("colourfulness, FA samples", ImageMetrics.colourfulnessRatio(smp.featureAlignment(), realA), "ratio", colourNote);
+            if (smp.refined() != null) {
+                t.add("colourfulness, GAN samples", ImageMetrics.colourfulnessRatio(smp.refined(), realA), "ratio", colourNote);
+            }
+        }
         Judge judge = judgeOrNull(log);
         if (judge != null) {
             Judge.Scores scores = judgeScores(log);

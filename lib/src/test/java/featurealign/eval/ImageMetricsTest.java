@@ -142,6 +142,24 @@ class ImageMetricsTest {
     }
 
     @Test
+    void colourfulnessIsZeroForGreyAndFollowsItsFormula() {
+        INDArray grey = Nd4j.rand(DataType.DOUBLE, 4, 1, 8, 8).repeat(1, 3);
+        assertEquals(0.0, ImageMetrics.colourfulness(grey), 1e-12);
+        // One 1×3×1×2 image: pixel 1 pure red (rg 1, yb 0.5), pixel 2 black (0, 0). μ_rg ½, μ_yb ¼, σ_rg ½, σ_yb ¼.
+        INDArray hand = Nd4j.create(new double[]{1, 0, 0, 0, 0, 0}, new long[]{1, 3, 1, 2}, 'c');
+        double expected = Math.sqrt(0.25 + 0.0625) + 0.3 * Math.sqrt(0.25 + 0.0625);
+        assertEquals(expected, ImageMetrics.colourfulness(hand), 1e-12);
+        // Saturating a natural-looking set's colours (a colour cast in patches) raises the ratio above 1.
+        INDArray base = Nd4j.rand(DataType.DOUBLE, 6, 1, 8, 8).muli(0.2).addi(0.4);
+        INDArray muted = Nd4j.concat(1, base, base.mul(0.95), base.mul(0.9));
+        INDArray saturated = Nd4j.concat(1, base.mul(1.5), base.mul(0.5), base.mul(0.3));
+        assertTrue(ImageMetrics.colourfulnessRatio(saturated, muted) > 3, "saturated patches must score far above");
+        assertEquals(1.0, ImageMetrics.colourfulnessRatio(muted, muted), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> ImageMetrics.colourfulness(Nd4j.zeros(DataType.DOUBLE, 2, 1, 4, 4)));
+        assertThrows(IllegalArgumentException.class, () -> ImageMetrics.colourfulnessRatio(muted, grey));
+    }
+
+    @Test
     void channelMeansAreTakenPerChannel() {
         INDArray images = Nd4j.zeros(DataType.DOUBLE, 2, 3, 4, 4);
         images.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(1)).assign(0.5);
