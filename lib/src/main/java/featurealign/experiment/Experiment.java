@@ -167,8 +167,8 @@ public final class Experiment {
         if (Files.exists(ckpt)) {
             // The saved run may plan another number of steps than this config (a longer run continues it); every
             // other setting must match.
-            trainer = FaTrainer.resume(ckpt, train, saved -> {
-                if (!sameRun(saved, config)) {
+            trainer = FaTrainer.resume(ckpt, train, (saved, savedStep) -> {
+                if (!sameRun(saved, config, savedStep)) {
                     throw new IllegalStateException(ckpt + " holds a run with other settings (profile " + saved.profile()
                             + ", " + saved.steps() + " steps); delete it, or choose another output folder, to start this one");
                 }
@@ -229,11 +229,18 @@ public final class Experiment {
      * Same run when everything but the planned number of steps, the output bookkeeping and the sampling prior (which
      * does not change training: a finished run can switch it) matches.
      */
-    private static boolean sameRun(RunConfig a, RunConfig b) {
-        var pa = a.toProperties();
-        var pb = b.toProperties();
-        for (String k : List.of("steps", "checkpointEvery", "gcEvery", "evalImages", "sampleImages", "evalEvery", "profile",
-                "sampling.prior", "sampling.fitImages", "sampling.temperature")) {
+    static boolean sameRun(RunConfig saved, RunConfig config, long savedStep) {
+        var pa = saved.toProperties();
+        var pb = config.toProperties();
+        // Sampling settings only change how a run samples, except that gan.prior = CLASS_GAUSSIAN draws the GAN phase's
+        // latents at the sampling temperature from class Gaussians of sampling.fitImages images: a run stopped inside
+        // its GAN phase must go on with the ones it started with.
+        boolean insideGanPhase = config.gan() && config.ganOptions().prior() == RunConfig.SamplingPrior.CLASS_GAUSSIAN
+                && savedStep > config.ganStartStep() && savedStep < config.steps();
+        List<String> free = new ArrayList<>(List.of("steps", "checkpointEvery", "gcEvery", "evalImages", "sampleImages",
+                "evalEvery", "profile", "sampling.prior"));
+        if (!insideGanPhase) free.addAll(List.of("sampling.fitImages", "sampling.temperature"));
+        for (String k : free) {
             pa.remove(k);
             pb.remove(k);
         }

@@ -69,7 +69,13 @@ public final class FaTrainer {
 
     /** Continues the run saved in {@code checkpoint} on the same data. */
     public static FaTrainer resume(Path checkpoint, ImageSet data) throws IOException {
-        return resume(checkpoint, data, saved -> saved);
+        return resume(checkpoint, data, (saved, step) -> saved);
+    }
+
+    /** Picks the config a resumed run continues with, given the saved one and the steps it has done; may throw to refuse. */
+    @FunctionalInterface
+    public interface Chooser {
+        RunConfig choose(RunConfig saved, long savedStep);
     }
 
     /**
@@ -77,8 +83,7 @@ public final class FaTrainer {
      * same, or one that plans more steps; it may throw to refuse). Its architecture and data type must match the
      * saved arrays.
      */
-    public static FaTrainer resume(Path checkpoint, ImageSet data, java.util.function.UnaryOperator<RunConfig> choose)
-            throws IOException {
+    public static FaTrainer resume(Path checkpoint, ImageSet data, Chooser choose) throws IOException {
         Checkpoint c = Checkpoint.read(checkpoint);
         if (!"fa-vae-gan".equals(c.kind())) {
             throw new Checkpoint.CheckpointException(checkpoint, "kind '" + c.kind() + "', expected 'fa-vae-gan'");
@@ -89,7 +94,7 @@ public final class FaTrainer {
         } catch (IllegalArgumentException e) {
             throw new Checkpoint.CheckpointException(checkpoint, "config.properties: " + e.getMessage());
         }
-        config = choose.apply(config);
+        config = choose.choose(config, c.step());
         FaModel model = new FaModel(config);
         for (var e : model.stateArrays().entrySet()) e.getValue().assign(c.array(checkpoint, e.getKey(), e.getValue()));
         restore(checkpoint, c, "encoder", model.encoderOptimizer());

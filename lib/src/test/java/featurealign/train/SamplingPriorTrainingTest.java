@@ -71,7 +71,7 @@ class SamplingPriorTrainingTest {
                 resumed.model().refine(resumed.model().sample(6, cond, new Noise(11)), cond), "refined samples");
 
         // Switched to STANDARD, the resumed run samples from N(0, I) but keeps the prior for a switch back.
-        FaTrainer standard = FaTrainer.resume(file, data, c -> c.withSamplingPrior(RunConfig.SamplingPrior.STANDARD));
+        FaTrainer standard = FaTrainer.resume(file, data, (c, step) -> c.withSamplingPrior(RunConfig.SamplingPrior.STANDARD));
         assertNotNull(standard.model().prior());
         assertNull(standard.model().samplingPrior());
     }
