@@ -736,13 +736,36 @@ public final class Experiment {
      * store's cache ({@code judges/<name>.judge}) by a key over its data, architecture, training and augmentation.
      */
     public static Judge judgeFor(String dataset, String name, ImageSet train, PrintStream log) throws IOException {
-        return judgeFor(name, train, judgeConfigFor(dataset), log);
+        return judgeFor(judgeDirectory(), dataset, name, train, log);
     }
 
-    private static Judge judgeFor(String name, ImageSet train, JudgeConfig config, PrintStream log) throws IOException {
-        Path cache = DataStore.fromEnvironment().cacheRoot().resolve("judges").resolve(name + ".judge");
-        return Judge.loadOrTrain(cache, train, config, log::println);
+    /** As {@link #judgeFor(String, String, ImageSet, PrintStream)}, cached in {@code directory}. */
+    public static Judge judgeFor(Path directory, String dataset, String name, ImageSet train, PrintStream log) throws IOException {
+        return judgeFor(directory, name, train, judgeConfigFor(dataset), log);
     }
+
+    /** The system property that moves the judges' cache (the kit's tests point it into their build folder). */
+    public static final String JUDGE_DIRECTORY_PROPERTY = "featurealign.judges";
+
+    /**
+     * Where judges are cached: the system property {@value #JUDGE_DIRECTORY_PROPERTY} when set, else {@code judges/}
+     * in the data store's cache (where the walkthroughs find them).
+     */
+    public static Path judgeDirectory() {
+        String p = System.getProperty(JUDGE_DIRECTORY_PROPERTY);
+        return p != null && !p.isBlank() ? Path.of(p) : userJudgeDirectory();
+    }
+
+    /** {@code judges/} in the data store's cache. */
+    public static Path userJudgeDirectory() {
+        return DataStore.fromEnvironment().cacheRoot().resolve("judges");
+    }
+
+    private static Judge judgeFor(Path directory, String name, ImageSet train, JudgeConfig config, PrintStream log)
+            throws IOException {
+        return Judge.loadOrTrain(directory.resolve(name + ".judge"), train, config, log::println);
+    }
+
 
     /**
      * The judge of this data set: a classifier of the classes for labelled data, of the attributes for CelebA; cached
@@ -755,7 +778,7 @@ public final class Experiment {
                 throw new IllegalStateException(config.dataset() + " has neither labels nor attributes: no judge");
             }
             judge = config.profile().equals("smoke")
-                    ? judgeFor(config.dataset() + "-smoke", trainSet.first(Math.min(2000, trainSet.size())),
+                    ? judgeFor(judgeDirectory(), config.dataset() + "-smoke", trainSet.first(Math.min(2000, trainSet.size())),
                             judgeConfigFor(config.dataset()).withEpochs(1), log)
                     : judgeFor(config.dataset(), config.dataset(), trainSet, log);
             log.println("judge: " + judgeScores(log));

@@ -110,7 +110,9 @@ class JudgeRealDataTest {
     private static void evaluate(String name, ImageSet train, ImageSet test, double minimum, double blurredMinimum)
             throws IOException {
         long start = System.nanoTime();
-        Judge judge = Experiment.judgeFor(name, name, train, new PrintStream(System.out, true, StandardCharsets.UTF_8));
+        // The user's cache on purpose: these are the walkthroughs' judges, trained once for both.
+        Judge judge = Experiment.judgeFor(Experiment.userJudgeDirectory(), name, name, train,
+                new PrintStream(System.out, true, StandardCharsets.UTF_8));
         double obtainSeconds = (System.nanoTime() - start) / 1e9;
         Judge.Scores scores = judge.score(test, 2.0);
         MetricsTable table = new MetricsTable(name + " judge")

@@ -22,7 +22,7 @@ class ExperimentQualityTest {
 
     @Test
     void evaluationsAreChartedAndTheMetricsTableIsTheLastOne(@TempDir Path dir) throws Exception {
-        // Unconditioned, so no judge (whose cache lives in the user's folder) is trained.
+        // Unconditioned; the squares are labelled, so the metrics train a judge (cached in the build folder, see pom.xml).
         RunConfig cfg = TinyRuns.tinyConfig(6, 4).withArchitecture(TinyRuns.TINY.withConditioning(0))
                 .with("evalEvery", "3").with("evalImages", "10").with("sampleImages", "8");
         ImageSet train = TinyRuns.squares(32, 1), test = TinyRuns.squares(20, 2);
