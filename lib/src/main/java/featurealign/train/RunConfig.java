@@ -120,100 +120,72 @@ public record RunConfig(String dataset, String profile, Architecture architectur
     }
 
     /**
-     * A named profile for a data set.
+     * A named profile for a data set, read from the kit's profile files ({@code featurealign/profiles/} in the library's
+     * resources, docs/method.md §14).
      * <ul>
-     * <li>{@code paper}: the authors' settings (docs/method.md §9): batch 128, one epoch of the full official training set
-     *     (MNIST 469 steps; the paper's total epochs are unknown), GAN from the first step.</li>
-     * <li>{@code cpu}: what a laptop CPU runs in minutes with recognisable results: the encoder trains alone first
-     *     (its reconstructions carry the quality metrics and the GAN steps cost ~3× an encoder step), then a short GAN
-     *     phase refines samples.</li>
-     * <li>{@code smoke}: a few steps on a small subset, for CI: checks that everything runs, not quality.</li>
+     * <li>{@code paper} ({@code paper-<dataset>.properties}, every setting): the authors' settings (docs/method.md §9):
+     *     batch 128, one epoch of the full official training set (MNIST 469 steps; the paper's total epochs are
+     *     unknown), GAN from the first step.</li>
+     * <li>{@code cpu} ({@code cpu-<dataset>.properties}, what it changes from paper): what a laptop CPU runs in minutes
+     *     with recognisable results: the encoder trains alone first, then a short GAN phase refines samples.</li>
+     * <li>{@code smoke} ({@code smoke-<dataset>.properties}): a few steps on a small subset, for CI: checks that
+     *     everything runs, not quality.</li>
      * </ul>
+     * Fashion-MNIST uses MNIST's files. The architecture is the data set's ({@link #architectureFor}); a profile file may
+     * change its {@code architecture.*} settings.
      */
     public static RunConfig profile(String profile, String dataset) {
+        if (!PROFILES.contains(profile)) {
+            throw new IllegalArgumentException("unknown profile '" + profile + "', expected one of " + PROFILES);
+        }
         Architecture arch = architectureFor(dataset);
-        AlignmentOptions ref = AlignmentOptions.reference();
-        // One epoch of the full official training set at batch 128 (MNIST 469 steps, CIFAR-10 391, CelebA 1272).
-        int epochSteps = switch (dataset) {
-            case "cifar10" -> 391;
-            case "celeba" -> 1272;
-            default -> 469;
-        };
-        RunConfig paper = new RunConfig(dataset, "paper", arch, 128, epochSteps, 0, true, ref, 1e-4,
-                LearningRateSchedule.CONSTANT, 0.5, 0.999, 0.0, Double.NaN, true, 1, DataType.FLOAT, 0, 100, 4, 1000,
-                1000, epochSteps, GanOptions.reference(), SamplingPrior.STANDARD, DEFAULT_FIT_IMAGES, 1.0);
-        return switch (profile) {
-            case "paper" -> paper;
-            case "cpu" -> switch (dataset) {
-                // Chosen from the quality study (results/study/mnist, notebook 05): on two cores the authors'
-                // settings learn slowly per minute (a KL weight β ~ U(0,1), mean 0.5, keeps reconstructions blurry and
-                // prior samples alike; Adam 1e-4 is slow; the full-width networks cost 2-4x more per step). Each
-                // profile trains the encoder first, which alone decides reconstructions and FA samples, then a short
-                // GAN phase refines the samples. Every departure is a named setting; Experiment.describe lists them.
-                //
-                // CIFAR-10: the MNIST study's departures at CIFAR-10's widths (16-32-64, hidden 1024), KL weight
-                // 0.005, Adam 5e-4 on a cosine, batch 32 (more updates per minute: in exploratory runs, 18.5 dB after
-                // 1,600 steps of batch 32 where batch 128 with KL 0.01 needed ~2,000 steps of ~4x the cost); 4,000
-                // encoder steps, then 100 GAN iterations with a 64-channel generator; sampling temperature 0.5, which
-                // keeps the requested class where a label weight that does costs reconstruction (results/README.md).
-                case "cifar10" -> paper.with("profile", "cpu").with("architecture.stageWidths", "16,32,64")
-                        .with("architecture.hidden", "1024").with("architecture.generatorWidth", "64")
-                        .with("fixedKlWeight", "0.005").with("learningRate", "5e-4").with("learningRateSchedule", "COSINE")
-                        .with("batchSize", "32").with("steps", "4100").with("ganStartStep", "4000")
-                        .with("evalEvery", "400").with("checkpointEvery", "1000").with(REFINING)
-                        .with("gan.anchorWeight", "0.03").with("sampling.temperature", "0.5");
-                // CelebA 64x64: the CIFAR-10 departures at CelebA's widths (16-32-64-128, hidden 1024) with KL weight
-                // 0.01, batch 64; 1,000 encoder steps, then 150 GAN iterations of the light generator, whose Adam rate
-                // is 1e-3 (at the run's 5e-4 the refiner barely moved from the identity in 60 iterations).
-                case "celeba" -> paper.with("profile", "cpu").with("architecture.stageWidths", "16,32,64,128")
-                        .with("architecture.hidden", "1024").with("fixedKlWeight", "0.01").with("learningRate", "5e-4")
-                        .with("learningRateSchedule", "COSINE").with("batchSize", "64").with("steps", "1150")
-                        .with("ganStartStep", "1000").with("gan.generatorLearningRate", "1e-3")
-                        .with("evalEvery", "100").with("checkpointEvery", "250")
-                        .with("evalImages", "500").with("sampleImages", "500").with(REFINING)
-                        .with("architecture.generatorWidth", "32").with("gan.anchorWeight", "0.01");
-                // MNIST: conv widths 16-32 and hidden 1024 (a step costs ~0.09 s instead of ~0.6 s), KL weight 0.075
-                // (lower sharpens reconstructions but prior samples lose their label: 0.07 gave 16.4 dB and 70.5 %
-                // judge accuracy on FA samples after 2,700 steps, 0.08 gave 15.9 dB and 81 % after 3,000),
-                // conditioning weight 200 on the label term (with 1 the label is ignored and prior samples are random
-                // digits; with KL 0.075 and 4,500 steps, 300 gave 15.99 dB and 79.7 %, 200 gave 16.32 dB and 75.2 %;
-                // 100 with 3,000 steps 16.68 dB and 67.3 %), Adam 3e-4 on a cosine (5e-4 diverged for ~100 steps in
-                // one 2,400-step run); 4,500 encoder steps, then 100 GAN iterations with a 32-channel generator;
-                // sampling temperature 0.8 (results/README.md: FA samples keep their digit, for a little variety).
-                default -> paper.with("profile", "cpu").with("architecture.stageWidths", "16,32")
-                        .with("architecture.hidden", "1024").with("architecture.generatorWidth", "32")
-                        .with("fixedKlWeight", "0.075").with("alignment.conditioningWeight", "200")
-                        .with("learningRate", "3e-4").with("learningRateSchedule", "COSINE")
-                        .with("steps", "4600").with("ganStartStep", "4500").with("evalEvery", "450")
-                        .with("checkpointEvery", "1500").with(REFINING).with("gan.anchorWeight", "0.1")
-                        .with("sampling.temperature", "0.8");
-            };
-            // A few steps on a small subset through the cpu profiles' sampling and GAN path (the default a user runs).
-            case "smoke" -> paper.with("profile", "smoke").with("batchSize", "32").with("steps", "12")
-                    .with("ganStartStep", dataset.equals("mnist") ? "6" : "10").with("trainLimit", "512")
-                    .with("checkpointEvery", "0").with("evalImages", "100").with("sampleImages", "100")
-                    .with("evalEvery", "6").with(REFINING).with("gan.anchorWeight", "0.01")
-                    .with("gan.discriminatorWarmup", "1");
-            default -> throw new IllegalArgumentException("unknown profile '" + profile + "', expected one of " + PROFILES);
-        };
+        return PROFILE_CACHE.computeIfAbsent(profile + "/" + dataset, k -> readProfile(profile, dataset, arch));
     }
 
-    /**
-     * What every cpu profile changes in sampling and the GAN phase (docs/method.md §14): prior samples from class
-     * Gaussians fitted to what the encoder learned (z ~ N(0, I) ignores it, and samples lose their class); a residual
-     * refiner that starts as the identity, anchored to the real image by an L1 term (each profile sets its weight,
-     * about 100 / pixels per image as in pix2pix's mean-reduced 100·L1), trained on prior samples too, drawn (as D's
-     * fakes) from the same class Gaussians, after ten discriminator-only iterations, sampled through a moving average of
-     * its weights.
-     */
-    private static final Map<String, String> REFINING = orderedMap("sampling.prior", "CLASS_GAUSSIAN",
-            "gan.refiner", "RESIDUAL", "gan.anchor", "L1", "gan.priorSamples", "true", "gan.discriminatorWarmup", "10",
-            "gan.ema", "0.9", "gan.prior", "CLASS_GAUSSIAN");
+    private static final java.util.concurrent.ConcurrentHashMap<String, RunConfig> PROFILE_CACHE = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private static Map<String, String> orderedMap(String... keysAndValues) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (int i = 0; i < keysAndValues.length; i += 2) m.put(keysAndValues[i], keysAndValues[i + 1]);
-        return Collections.unmodifiableMap(m);
+    private static RunConfig readProfile(String profile, String dataset, Architecture arch) {
+        String family = dataset.equals("fashion-mnist") ? "mnist" : dataset;
+        Properties p = architectureProperties(arch);
+        String paperFile = "paper-" + family + ".properties";
+        p.putAll(profileFile(paperFile));
+        p.setProperty("dataset", dataset);
+        p.setProperty("profile", profile);
+        String file = paperFile;
+        if (!profile.equals("paper")) {
+            file = profile + "-" + family + ".properties";
+            Properties changes = profileFile(file);
+            for (String k : changes.stringPropertyNames()) {
+                if (!p.containsKey(k)) throw new IllegalArgumentException("profile file " + file + ": unknown setting '" + k + "'");
+            }
+            p.putAll(changes);
+        }
+        RunConfig c;
+        try {
+            c = fromProperties(p);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("profile file " + file + ": " + e.getMessage(), e);
+        }
+        Set<String> missing = new TreeSet<>(c.toProperties().stringPropertyNames());
+        missing.removeAll(p.stringPropertyNames());
+        if (!missing.isEmpty()) throw new IllegalArgumentException("profile file " + paperFile + " lacks settings " + missing);
+        Set<String> unknown = new TreeSet<>(p.stringPropertyNames());
+        unknown.removeAll(c.toProperties().stringPropertyNames());
+        if (!unknown.isEmpty()) throw new IllegalArgumentException("profile file " + paperFile + ": unknown settings " + unknown);
+        return c;
+    }
+
+    /** A profile file of the library's resources, read as UTF-8 properties. */
+    private static Properties profileFile(String name) {
+        String path = "/featurealign/profiles/" + name;
+        try (var in = RunConfig.class.getResourceAsStream(path)) {
+            if (in == null) throw new IllegalStateException("the library lacks its profile file " + path);
+            Properties p = new Properties();
+            p.load(new java.io.InputStreamReader(in, java.nio.charset.StandardCharsets.UTF_8));
+            return p;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("reading profile file " + path, e);
+        }
     }
 
     /** The profile named by the environment variable {@code FA_PROFILE} (default {@code cpu}). */
@@ -357,7 +329,13 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         p.setProperty("gan.ema", Double.toString(g.ema()));
         p.setProperty("gan.prior", g.prior().name());
         p.setProperty("gan.priorAnchorWeight", Double.toString(g.priorAnchorWeight()));
-        Architecture a = architecture;
+        p.putAll(architectureProperties(architecture));
+        return p;
+    }
+
+    /** An architecture's settings ({@code architecture.*}) as text. */
+    private static Properties architectureProperties(Architecture a) {
+        Properties p = new Properties();
         p.setProperty("architecture.name", a.name());
         p.setProperty("architecture.image", join(a.image().dims()));
         p.setProperty("architecture.stageWidths", join(a.stageWidths()));
@@ -409,31 +387,26 @@ public record RunConfig(String dataset, String profile, Architecture architectur
      * {@code with("alignment.steps", "2")}; an unknown key or bad value is an error naming both.
      */
     public RunConfig with(String key, String value) {
+        return with(Map.of(key, value));
+    }
+
+    /**
+     * Applies {@code key=value} overrides in order, then checks the result once (so that settings that depend on each
+     * other can be set together); an unknown key or bad value is an error naming it.
+     */
+    public RunConfig with(Map<String, String> overrides) {
         Properties p = toProperties();
-        if (!p.containsKey(key)) {
-            throw new IllegalArgumentException("run config has no setting '" + key + "'; settings: " + new TreeSet<>(p.stringPropertyNames()));
-        }
-        p.setProperty(key, value);
-        if (key.equals("dataset") && !value.equals(dataset)) {
-            // A new data set brings its own architecture.
-            Properties arch = profileArchitecture(value);
-            arch.forEach(p::put);
+        for (var e : overrides.entrySet()) {
+            String key = e.getKey(), value = e.getValue();
+            if (!p.containsKey(key)) {
+                throw new IllegalArgumentException("run config has no setting '" + key + "'; settings: " + new TreeSet<>(p.stringPropertyNames()));
+            }
+            if (key.equals("dataset") && !value.equals(p.getProperty("dataset"))) {
+                architectureProperties(architectureFor(value)).forEach(p::put); // a new data set brings its own architecture
+            }
+            p.setProperty(key, value);
         }
         return fromProperties(p);
-    }
-
-    private static Properties profileArchitecture(String dataset) {
-        Properties all = profile("paper", "mnist").withArchitecture(architectureFor(dataset)).toProperties();
-        Properties arch = new Properties();
-        for (String k : all.stringPropertyNames()) if (k.startsWith("architecture.")) arch.setProperty(k, all.getProperty(k));
-        return arch;
-    }
-
-    /** Applies {@code key=value} overrides in order. */
-    public RunConfig with(Map<String, String> overrides) {
-        RunConfig c = this;
-        for (var e : overrides.entrySet()) c = c.with(e.getKey(), e.getValue());
-        return c;
     }
 
     private static String join(int[] v) {

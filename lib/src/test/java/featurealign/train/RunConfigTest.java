@@ -159,4 +159,37 @@ class RunConfigTest {
         var zero = assertThrows(IllegalArgumentException.class, () -> c.with("sampling.fitImages", "0"));
         assertTrue(zero.getMessage().contains("sampling.fitImages = 0"), zero.getMessage());
     }
+
+    /** Every profile file of every data set reads into a full, valid config; the files name their data set's family. */
+    @Test
+    void everyProfileFileReadsCompletely() {
+        for (String profile : RunConfig.PROFILES) {
+            for (String dataset : RunConfig.DATASETS) {
+                RunConfig c = RunConfig.profile(profile, dataset);
+                assertEquals(profile, c.profile());
+                assertEquals(dataset, c.dataset());
+                assertSame(c, RunConfig.profile(profile, dataset), "parsed once");
+            }
+        }
+        // The cpu file's changes are departures from the paper file, and only those (bookkeeping aside).
+        var d = RunConfig.profile("cpu", "cifar10").departures();
+        assertEquals("0.5 (reference: 1.0)", d.get("sampling.temperature"));
+        assertFalse(d.containsKey("beta1"), d.toString());
+        var unknown = assertThrows(IllegalArgumentException.class, () -> RunConfig.profile("laptop", "mnist"));
+        assertTrue(unknown.getMessage().contains("unknown profile 'laptop'"), unknown.getMessage());
+    }
+
+    /** Overrides set together are checked together: a setting that needs another can come first. */
+    @Test
+    void overridesThatDependOnEachOtherAreCheckedTogether() {
+        RunConfig paper = RunConfig.profile("paper", "mnist");
+        var alone = assertThrows(IllegalArgumentException.class, () -> paper.with("gan.priorAnchorWeight", "0.1"));
+        assertTrue(alone.getMessage().contains("gan.priorSamples"), alone.getMessage());
+        var both = new java.util.LinkedHashMap<String, String>();
+        both.put("gan.priorAnchorWeight", "0.1");
+        both.put("gan.priorSamples", "true");
+        RunConfig c = paper.with(both);
+        assertEquals(0.1, c.ganOptions().priorAnchorWeight());
+        assertTrue(c.ganOptions().priorSamples());
+    }
 }
