@@ -85,16 +85,7 @@ public final class FaTrainer {
      */
     public static FaTrainer resume(Path checkpoint, ImageSet data, Chooser choose) throws IOException {
         Checkpoint c = Checkpoint.read(checkpoint);
-        if (!"fa-vae-gan".equals(c.kind())) {
-            throw new Checkpoint.CheckpointException(checkpoint, "kind '" + c.kind() + "', expected 'fa-vae-gan'");
-        }
-        RunConfig config;
-        try {
-            config = RunConfig.fromProperties(c.config());
-        } catch (IllegalArgumentException e) {
-            throw new Checkpoint.CheckpointException(checkpoint, "config.properties: " + e.getMessage());
-        }
-        config = choose.choose(config, c.step());
+        RunConfig config = choose.choose(savedConfig(checkpoint, c), c.step());
         FaModel model = new FaModel(config);
         for (var e : model.stateArrays().entrySet()) e.getValue().assign(c.array(checkpoint, e.getKey(), e.getValue()));
         restore(checkpoint, c, "encoder", model.encoderOptimizer());
@@ -136,15 +127,7 @@ public final class FaTrainer {
      */
     public static FaTrainer branch(Path checkpoint, ImageSet data, RunConfig config) throws IOException {
         Checkpoint c = Checkpoint.read(checkpoint);
-        if (!"fa-vae-gan".equals(c.kind())) {
-            throw new Checkpoint.CheckpointException(checkpoint, "kind '" + c.kind() + "', expected 'fa-vae-gan'");
-        }
-        RunConfig saved;
-        try {
-            saved = RunConfig.fromProperties(c.config());
-        } catch (IllegalArgumentException e) {
-            throw new Checkpoint.CheckpointException(checkpoint, "config.properties: " + e.getMessage());
-        }
+        RunConfig saved = savedConfig(checkpoint, c);
         if (c.step() > config.ganStartStep() || (saved.gan() && c.step() > saved.ganStartStep())) {
             throw new Checkpoint.CheckpointException(checkpoint, "step " + c.step() + " is past the GAN phase's start (ganStartStep "
                     + Math.min(config.ganStartStep(), saved.gan() ? saved.ganStartStep() : Integer.MAX_VALUE)
@@ -162,6 +145,18 @@ public final class FaTrainer {
         noise.restore(c.noiseState());
         History history = History.fromCsv(c.historyCsv(), checkpoint + ": history.csv");
         return new FaTrainer(config, data, model, noise, history, c.step());
+    }
+
+    /** The run config a checkpoint of this regime holds; an error names the file otherwise. */
+    private static RunConfig savedConfig(Path file, Checkpoint c) throws Checkpoint.CheckpointException {
+        if (!"fa-vae-gan".equals(c.kind())) {
+            throw new Checkpoint.CheckpointException(file, "kind '" + c.kind() + "', expected 'fa-vae-gan'");
+        }
+        try {
+            return RunConfig.fromProperties(c.config());
+        } catch (IllegalArgumentException e) {
+            throw new Checkpoint.CheckpointException(file, "config.properties: " + e.getMessage());
+        }
     }
 
     private static void restore(Path file, Checkpoint c, String name, Adam adam) throws Checkpoint.CheckpointException {
