@@ -302,8 +302,7 @@ public final class Experiment {
     /** The held-out evaluation of this run (with the data set's judge when it is labelled and conditioned). */
     public HeldOutEvaluation heldOut(PrintStream log) throws IOException {
         if (heldOut == null) {
-            boolean judged = testSet.hasLabels() && config.architecture().conditioning() > 0;
-            heldOut = new HeldOutEvaluation(config, testSet, judged ? judge(log) : null, trainer.data());
+            heldOut = new HeldOutEvaluation(config, testSet, testSet.hasLabels() ? judge(log) : null, trainer.data());
         }
         return heldOut;
     }
@@ -468,29 +467,31 @@ public final class Experiment {
         t.add("sampling prior", Double.NaN, "", priorNote()); // the setting's name leads the note
         var dt = config.dataType();
         HeldOutEvaluation h = heldOut(log);
+        ensurePrior();
+        // The last held-out evaluation, measured again on the same streams, and then what only the end computes.
+        HeldOutEvaluation.Measured measured = h.measure(model(), trainer.step());
+        var v = measured.values();
         int n = h.imageCount();
-        INDArray x = h.images();
-        INDArray cond = h.condition();
-        INDArray rec = h.reconstructions(model(), x, cond);
-        double mse = ImageMetrics.meanMse(rec, x);
+        INDArray x = measured.images(), cond = measured.condition(), rec = measured.reconstructions();
         String recNote = "first " + n + " test images, z = μ + σ·ε, true " + (cond == null ? "(no) conditioning" : "labels");
-        t.add("reconstruction MSE", mse, "per pixel", recNote);
-        t.add("reconstruction PSNR", ImageMetrics.psnrFromMse(mse), "dB", "of the mean MSE; " + recNote);
+        t.add("reconstruction MSE", v.get(History.TEST_MSE), "per pixel", recNote);
+        t.add("reconstruction PSNR", v.get(History.TEST_PSNR), "dB", "of the mean MSE; " + recNote);
         if (Math.min(x.size(2), x.size(3)) >= 11) { // SSIM's Gaussian window is 11 pixels wide
             t.add("reconstruction SSIM", ImageMetrics.meanSsim(rec, x), "", "Gaussian window 11, σ 1.5; " + recNote);
         }
         INDArray recMean = model().reconstruct(x, cond, null);
         t.add("reconstruction MSE, z = μ", ImageMetrics.meanMse(recMean, x), "per pixel", "first " + n + " test images, deterministic latent");
+        recMean.close();
         int m = h.sampleCount();
-        Inspection.Images smp = sampleImages(m);
+        // G's samples count once G has trained, as in the held-out evaluations.
+        Inspection.Images smp = measured.ganTrained() ? measured.samples()
+                : new Inspection.Images(measured.samples().featureAlignment(), null);
         int k = config.architecture().conditioning();
         String sNote = m + " prior samples" + (k > 0 ? ", labels cycling 0–" + (k - 1) : "");
         String spreadNote = "per-pixel std over " + sNote + ", over that of " + m + " test images ("
                 + String.format(java.util.Locale.ROOT, "%.4f", h.realSpread()) + "); 0 = all alike, 1 = as varied as real images";
-        t.add("sample spread, FA samples", ImageMetrics.spread(smp.featureAlignment()) / h.realSpread(), "ratio", spreadNote);
-        if (smp.refined() != null) {
-            t.add("sample spread, GAN samples", ImageMetrics.spread(smp.refined()) / h.realSpread(), "ratio", spreadNote);
-        }
+        t.add("sample spread, FA samples", v.get(History.TEST_SPREAD_FA), "ratio", spreadNote);
+        if (smp.refined() != null) t.add("sample spread, GAN samples", v.get(History.TEST_SPREAD_GAN), "ratio", spreadNote);
         // Two disjoint random real sets of the samples' size: the reference for sharpness, colour and the Fréchet
         // distance, and its floor (MNIST's test set is ordered: its halves differ a lot in judge space).
         int[] perm = ImageSet.sampleIndices(testSet.size(), Math.min(testSet.size(), 2 * m), config.seed() + 505);
@@ -539,8 +540,7 @@ public final class Experiment {
                         "each attribute's most common value in the training images, on the test images: what a judge must beat");
             }
             if (classes) {
-                int[] testLabels = Judge.labelsOf(testSet);
-                t.add("judge accuracy, reconstructions", q.accuracy(rec, java.util.Arrays.copyOf(testLabels, n)), "fraction",
+                t.add("judge accuracy, reconstructions", v.get(History.TEST_JUDGE_RECONSTRUCTIONS), "fraction",
                         "w.r.t. the true labels; " + recNote);
             } else {
                 try (INDArray attributes = testSet.attributesMatrix(range(n), org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
@@ -548,18 +548,20 @@ public final class Experiment {
                             "w.r.t. the true attributes; " + recNote);
                 }
             }
-            int[] requested = HeldOutEvaluation.sampleLabels(config, m);
             if (classes && k > 0) {
-                t.add("judge accuracy, FA samples", q.accuracy(smp.featureAlignment(), requested), "fraction", "w.r.t. the requested labels; " + sNote);
+                t.add("judge accuracy, FA samples", v.get(History.TEST_JUDGE_FA), "fraction", "w.r.t. the requested labels; " + sNote);
             }
             t.addFrechet("Fréchet distance, FA samples", q.compare(smp.featureAlignment(), realA, realB), "vs random test images");
             if (smp.refined() != null) {
                 if (classes && k > 0) {
-                    t.add("judge accuracy, GAN samples", q.accuracy(smp.refined(), requested), "fraction", "w.r.t. the requested labels; " + sNote);
+                    t.add("judge accuracy, GAN samples", v.get(History.TEST_JUDGE_GAN), "fraction", "w.r.t. the requested labels; " + sNote);
                 }
                 t.addFrechet("Fréchet distance, GAN samples", q.compare(smp.refined(), realA, realB), "vs random test images");
             }
         }
+        realA.close();
+        realB.close();
+        measured.close();
         t.saveCsv(outputDir.resolve("metrics.csv"));
         return t;
     }

@@ -18,9 +18,10 @@ import java.util.Map;
 
 /**
  * The held-out numbers of a run, the same during training (every {@code evalEvery} steps, into the history) and in
- * its final metrics table: reconstruction MSE and PSNR of the first {@code evalImages} test images (z = μ + σ·ε,
- * true conditioning), the judge's accuracy on them and on prior samples (labels cycling over the classes; FA-only,
- * and GAN-refined once the GAN has trained), and the spread of the samples against that of real test images. Each
+ * its final metrics table, which is the last of them ({@link #measure}) plus what only the end computes:
+ * reconstruction MSE and PSNR of the first {@code evalImages} test images (z = μ + σ·ε, true conditioning), the
+ * judge's accuracy on them (labelled data) and on prior samples (conditioned runs: labels cycling over the classes;
+ * FA-only, and GAN-refined once the GAN has trained), and the spread of the samples against that of real test images. Each
  * draws its noise from its own seeded stream, never from the run's, so evaluating does not change training and the
  * same model always gets the same numbers.
  * <p>
@@ -125,33 +126,55 @@ public final class HeldOutEvaluation implements FaTrainer.Evaluator {
         return Inspection.cyclingLabelIds(n, Math.max(1, config.architecture().conditioning()));
     }
 
-    @Override
-    public Map<String, Double> evaluate(FaModel model, long step) {
-        Map<String, Double> v = new LinkedHashMap<>();
-        try (INDArray x = images()) {
-            INDArray cond = condition();
-            INDArray rec = reconstructions(model, x, cond);
-            double mse = ImageMetrics.meanMse(rec, x);
-            v.put(History.TEST_MSE, mse);
-            v.put(History.TEST_PSNR, ImageMetrics.psnrFromMse(mse));
-            boolean judged = judge != null && config.architecture().conditioning() > 0;
-            if (judged) v.put(History.TEST_JUDGE_RECONSTRUCTIONS, judge.accuracy(rec, java.util.Arrays.copyOf(Judge.labelsOf(testSet), indices.length)));
-            rec.close();
-            if (cond != null) cond.close();
+    /**
+     * One evaluation's numbers (keyed by {@link History#HELD_OUT} columns) and the arrays they were measured on, which the
+     * final metrics go on to measure further; closing it frees the arrays.
+     *
+     * @param images          the test images evaluated {@code [n,C,H,W]}
+     * @param condition       their conditioning (null when unconditioned)
+     * @param reconstructions their FA reconstructions
+     * @param samples         {@link #sampleCount()} prior samples, FA-only and (with a generator) refined
+     * @param ganTrained      whether the generator has trained by then (its numbers are in {@code values} only if so)
+     */
+    public record Measured(Map<String, Double> values, INDArray images, INDArray condition, INDArray reconstructions,
+                           Inspection.Images samples, boolean ganTrained) implements AutoCloseable {
+        @Override
+        public void close() {
+            for (INDArray a : new INDArray[]{images, condition, reconstructions, samples.featureAlignment(), samples.refined()}) {
+                if (a != null && !a.wasClosed() && a.closeable()) a.close();
+            }
         }
+    }
+
+    /** The evaluation of {@code model} after {@code step} steps, with its arrays (the caller closes it). */
+    public Measured measure(FaModel model, long step) {
+        Map<String, Double> v = new LinkedHashMap<>();
+        INDArray x = images();
+        INDArray cond = condition();
+        INDArray rec = reconstructions(model, x, cond);
+        double mse = ImageMetrics.meanMse(rec, x);
+        v.put(History.TEST_MSE, mse);
+        v.put(History.TEST_PSNR, ImageMetrics.psnrFromMse(mse));
+        if (judge != null) v.put(History.TEST_JUDGE_RECONSTRUCTIONS, judge.accuracy(rec, java.util.Arrays.copyOf(Judge.labelsOf(testSet), indices.length)));
         // GAN samples only once the generator has trained (before that it is at its initialisation).
         boolean ganTrained = model.hasGan() && config.ganActiveAt(step - 1);
         Inspection.Images s = samples(model, sampleCount, priorFor(model));
-        int[] asked = sampleLabels(config, sampleCount);
         if (judge != null && config.architecture().conditioning() > 0) {
+            int[] asked = sampleLabels(config, sampleCount);
             v.put(History.TEST_JUDGE_FA, judge.accuracy(s.featureAlignment(), asked));
             if (ganTrained) v.put(History.TEST_JUDGE_GAN, judge.accuracy(s.refined(), asked));
         }
         v.put(History.TEST_SPREAD_FA, ImageMetrics.spread(s.featureAlignment()) / realSpread);
         if (ganTrained) v.put(History.TEST_SPREAD_GAN, ImageMetrics.spread(s.refined()) / realSpread);
-        s.featureAlignment().close();
-        if (s.refined() != null) s.refined().close();
-        GraphCalls.releaseFreeBuffers(); // the evaluation's batch sizes are not training's
-        return v;
+        return new Measured(v, x, cond, rec, s, ganTrained);
+    }
+
+    @Override
+    public Map<String, Double> evaluate(FaModel model, long step) {
+        try (Measured m = measure(model, step)) {
+            return m.values();
+        } finally {
+            GraphCalls.releaseFreeBuffers(); // the evaluation's batch sizes are not training's
+        }
     }
 }

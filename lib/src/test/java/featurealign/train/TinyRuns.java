@@ -4,7 +4,9 @@ import featurealign.data.ImageSet;
 import featurealign.nn.Architecture;
 import featurealign.nn.Shape;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /** Tiny architectures and synthetic data for fast training tests. */
@@ -34,9 +36,10 @@ public final class TinyRuns {
                 .with("evalImages", "16").with("sampleImages", "16");
         // The reference's sampling and GAN (the tests of those departures set them themselves).
         var reference = RunConfig.profile("paper", "mnist").toProperties();
+        Map<String, String> ganAndSampling = new LinkedHashMap<>();
         for (String k : reference.stringPropertyNames()) {
-            if (k.startsWith("gan.") || k.startsWith("sampling.")) c = c.with(k, reference.getProperty(k));
+            if (k.startsWith("gan.") || k.startsWith("sampling.")) ganAndSampling.put(k, reference.getProperty(k));
         }
-        return c;
+        return c.with(ganAndSampling);
     }
 }
