@@ -17,9 +17,9 @@ import java.util.Map;
 /**
  * A bounded pool of released buffers that SameDiff sessions allocate op outputs from, reusing a buffer of the same
  * data type and length for any shape. SameDiff M2.1's own {@code ArrayCacheMemoryMgr} closes every released array
- * whose native use count is above 1, which is true of almost every op output (their op contexts still refer to them):
- * in an FA-VAE step it reused 34 of 285 arrays and allocated (and zero-filled) ~0.7 GB afresh, 30-260 ms per step,
- * the spikes from page faults on fresh 51 MB weight-gradient maps.
+ * whose native use count is above 1, which is true of almost every op output (their op contexts still refer to them),
+ * so it reuses few arrays and a step allocates, zero-fills and page-faults most of its buffers afresh
+ * (docs/performance.md, "Native memory").
  * <p>
  * Safe against the two ways a released array can come back: a second release of the same array (ignored) and a late
  * release of an array object whose buffer was already handed out again under a new array (ignored: each buffer

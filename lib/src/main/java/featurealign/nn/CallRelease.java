@@ -13,8 +13,8 @@ import java.util.*;
 
 /**
  * Frees the intermediates of a graph call as soon as their last consumer has run. SameDiff M2.1 keeps every value of a
- * call alive until it returns: it builds gradient functions with array release switched off (1.5 GB for the MNIST
- * generator step at batch 128, where PyTorch keeps a fraction), and its forward calls hold every activation too. This
+ * call alive until it returns: it builds gradient functions with array release switched off (where PyTorch frees as it
+ * goes), and its forward calls hold every activation too. This
  * listener counts, per value, the ops of the graph it watches that read it; when the last one has executed, the value's
  * buffer goes to the shared {@link ArrayPool}, where later ops of the same call reuse it. A value read by an op the call
  * does not run (another output's branch) is simply kept to the end.

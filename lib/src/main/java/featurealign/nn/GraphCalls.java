@@ -102,8 +102,8 @@ public final class GraphCalls {
         } finally {
             System.setOut(out);
         }
-        // Building it copies the graph through its serialised form, arrays included (the MNIST encoder's 105 MB of
-        // parameters), and leaves the copies to the garbage collector: free them before the first call allocates.
+        // Building it copies the graph through its serialised form, arrays included, and leaves the copies to the
+        // garbage collector: free them before the first call allocates.
         System.gc();
     }
 
@@ -111,7 +111,7 @@ public final class GraphCalls {
      * {@code sd.output} (forward only; intermediates freed after their last use), then {@link #releaseSessionArrays};
      * the caller owns the returned arrays. The fed batch (the largest leading dimension fed) goes through
      * {@link #beginBatch} first: figures and evaluation run inference at many batch sizes, and buffers kept from
-     * another size only add to the peak (measured: the MNIST interpolation figure peaked 0.2 GB lower).
+     * another size only add to the peak.
      */
     public static synchronized Map<String, INDArray> outputs(SameDiff sd, Map<String, INDArray> feed, String... outputs) {
         long batch = 0;
@@ -134,16 +134,16 @@ public final class GraphCalls {
 
     /**
      * Upper bound of the free buffers kept for reuse by every graph's session, in bytes: system property
-     * {@code featurealign.arrayPoolMB}, default 768 (0 turns reuse off: every released array is closed at once). The
-     * MNIST FA-VAE-GAN iteration's buffers fit in 768 MB (39 fresh allocations per iteration, 1.5 s) but not in 512 MB
-     * (203, 2.0 s: each fresh buffer is zero-filled and page-faulted in); an encoder-only step needs far less, so the
-     * bound does not raise the peak of FA-VAE training.
+     * {@code featurealign.arrayPoolMB}, default 768 (0 turns reuse off: every released array is closed at once): enough
+     * for an MNIST FA-VAE-GAN iteration's buffers, whose fresh allocations are zero-filled and page-faulted in (the
+     * sizes tried: docs/performance.md, "Native memory"); an encoder-only step needs far less, so the bound does not
+     * raise the peak of FA-VAE training.
      */
     public static final long ARRAY_POOL_BYTES = Long.getLong("featurealign.arrayPoolMB", 768L) << 20;
 
     /**
      * One bounded pool of released buffers for all sessions of all graphs ({@link ArrayPool}). Without reuse, every op
-     * output is a fresh allocation that ND4J zero-fills (~0.7 GB per FA-VAE step). SameDiff's default cache is per
+     * output is a fresh allocation that ND4J zero-fills. SameDiff's default cache is per
      * session, may hold a quarter of system memory each, and in M2.1 reuses almost nothing; one shared pool of fixed
      * size bounds native memory instead. Calls run one at a time (they are synchronized on this class), so sharing it
      * between graphs is safe.
@@ -155,8 +155,8 @@ public final class GraphCalls {
 
     /**
      * Closes every free buffer of the shared pool. Training loops call it when they stop: the buffers fit the training
-     * step's shapes, and what follows (checkpoints, figures, evaluation) would otherwise run with them still held
-     * (measured: without this the 500-step MNIST run peaked after training at 1.61 GB, against a 1.35 GB plateau).
+     * step's shapes, and what follows (checkpoints, figures, evaluation) would otherwise run with them still held and
+     * raise the run's peak.
      */
     public static synchronized void releaseFreeBuffers() { POOL.releaseFree(); }
 
@@ -165,8 +165,7 @@ public final class GraphCalls {
     /**
      * Training loops call this before each step, and {@link #outputs} before each forward call: a batch of another
      * size than the last (an epoch's last, smaller batch, and the full batch after it; figures after training) empties
-     * the pool, whose buffers fit the old size; kept beside a whole step of fresh ones they raised the 500-step MNIST
-     * run's peak RSS by 0.15 GB.
+     * the pool, whose buffers fit the old size; kept beside a whole step of fresh ones they raise the peak.
      */
     public static synchronized void beginBatch(int batchSize) {
         if (batchSize != lastBatchSize) POOL.releaseFree();

@@ -55,8 +55,8 @@ public final class Init {
      */
     static INDArray gaussian(int m, int n, long seed, DataType precision) {
         java.util.SplittableRandom gauss = new java.util.SplittableRandom(seed);
-        // Copied straight into the native buffer (Nd4j.create(float[], shape, 'f') took 0.15 s for this one copy), a
-        // chunk at a time: a whole-matrix Java array (51 MB for the 4096×3136 layer) swelled the heap at start-up.
+        // Copied straight into the native buffer a chunk at a time: Nd4j.create(float[]) copies slowly, and a
+        // whole-matrix Java array swells the heap at start-up (docs/performance.md, "Native memory").
         INDArray a = Nd4j.createUninitialized(precision, new long[]{m, n}, 'f');
         long total = (long) m * n;
         int chunk = (int) Math.min(total, 1 << 20);
@@ -147,7 +147,7 @@ public final class Init {
 
     /**
      * How far the tall q is from having orthonormal columns, measured on a fixed random vector x: max |qᵀ(q·x) − x| /
-     * max |x|. Two matrix-vector products (~4·m·n flops, ~1 ms for the 4096×3136 layer); a wrong Q gives errors of
+     * max |x|. Two matrix-vector products (~4·m·n flops, cheap beside the factorisation); a wrong Q gives errors of
      * order 1, a right one of the working precision's rounding.
      */
     static double isometryError(INDArray q) {

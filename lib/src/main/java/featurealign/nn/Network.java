@@ -160,9 +160,9 @@ public final class Network {
             } else if (l instanceof LayerSpec.Dense) {
                 h = h.mmul(p.get(0)).add(p.get(1));
             } else if (l instanceof LayerSpec.LeakyRelu r) {
-                // pre ⊙ mask(pre), the mask the transpose uses too. M2.1's native leakyrelu / lrelu_bp take 30 / 52 ms
-                // on a [128,128,28,28] float map (a multiply takes 3 ms), and lrelu_bp passes the gradient whole at
-                // pre = 0 where PyTorch multiplies it by the slope; this form is PyTorch's to the last bit, at zero too.
+                // pre ⊙ mask(pre), the mask the transpose uses too. M2.1's native leakyrelu / lrelu_bp are many times
+                // slower than a multiply, and lrelu_bp passes the gradient whole at pre = 0 where PyTorch multiplies it
+                // by the slope; this form is PyTorch's to the last bit, at zero too.
                 h = h.mul(leakyMask(h, r.slope()));
             } else if (l instanceof LayerSpec.Asinh) {
                 keep = sd.math().rsqrt(h.mul(h).add(1.0)); // asinh'(x) = 1/sqrt(1+x²)
@@ -192,8 +192,8 @@ public final class Network {
                 }
                 // y = h·scale + shift per channel, scale = γ/√(var+ε), shift = β − mean·scale, computed as a 1×1
                 // convolution with weights diag(scale) and bias shift. M2.1's native batchnorm cannot be differentiated
-                // (doDiff fails) and the backward of a broadcast multiply takes ~300 ms on a [128,128,28,28] map; the
-                // convolution's backward (oneDNN) takes ~25 ms, though it does C× the multiply-adds.
+                // (doDiff fails) and the backward of a broadcast multiply is an order of magnitude slower than the
+                // convolution's (oneDNN), though that does C× the multiply-adds.
                 SDVariable scale = p.get(0).mul(sd.math().rsqrt(var.add(bn.epsilon())));
                 SDVariable shift = p.get(1).sub(mean.mul(scale));
                 SDVariable perChannel = sd.reshape(scale, 1, 1, bn.channels(), 1);
@@ -317,8 +317,8 @@ public final class Network {
     private static Random rng(long seed, SDVariable v) { return new Random(seed * 1_000_003L + v.name().hashCode()); }
 
     /**
-     * Frees an initialiser's scratch matrix now rather than at the next garbage collection (51 MB for each 4096×3136
-     * MNIST dense layer, at start-up, where the run's peak memory is reached). {@link #set} copies, so this is safe;
+     * Frees an initialiser's scratch matrix now rather than at the next garbage collection (a large dense layer's is
+     * large, at start-up, where the run's peak memory is reached). {@link #set} copies, so this is safe;
      * views (the small transposed conv matrices) are left to the collector.
      */
     private static void closeTemporary(INDArray a) {
