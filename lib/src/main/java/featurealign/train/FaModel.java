@@ -381,15 +381,34 @@ public final class FaModel {
     /** Posterior μ and log σ² of images {@code [N,C,H,W]} in [0,1] (clamped to [0.01,0.99] as in training). */
     public Posterior encode(INDArray images) {
         arch.image().requireMatches(images.shape(), "images");
-        List<INDArray> mus = new ArrayList<>(), lvs = new ArrayList<>();
-        for (long start = 0; start < images.size(0); start += INFERENCE_CHUNK) {
-            long end = Math.min(images.size(0), start + INFERENCE_CHUNK);
+        INDArray[] out = byChunks(images.size(0), (start, end) -> {
             INDArray x = Transforms.max(Transforms.min(images.get(NDArrayIndex.interval(start, end)).castTo(dt), 0.99, true), 0.01, false);
-            Map<String, INDArray> out = GraphCalls.outputs(inference, Map.of("x", x), muName, logVarName);
-            mus.add(out.get(muName));
-            lvs.add(out.get(logVarName));
+            Map<String, INDArray> o = GraphCalls.outputs(inference, Map.of("x", x), muName, logVarName);
+            return new INDArray[]{o.get(muName), o.get(logVarName)};
+        });
+        return new Posterior(out[0], out[1]);
+    }
+
+    /** One inference call on rows {@code [start, end)}: its outputs, in a fixed order (an entry may be null). */
+    @FunctionalInterface
+    private interface ChunkCall {
+        INDArray[] run(long start, long end);
+    }
+
+    /**
+     * {@code call} on rows 0..n−1, {@value #INFERENCE_CHUNK} at a time in order (so native memory stays bounded and
+     * noise is drawn as for one pass), each output concatenated over the chunks (null where the call gave null).
+     */
+    private static INDArray[] byChunks(long n, ChunkCall call) {
+        if (n < 1) throw new IllegalArgumentException("inference needs at least one row, got " + n);
+        List<INDArray[]> parts = new ArrayList<>();
+        for (long start = 0; start < n; start += INFERENCE_CHUNK) parts.add(call.run(start, Math.min(n, start + INFERENCE_CHUNK)));
+        INDArray[] out = new INDArray[parts.get(0).length];
+        for (int k = 0; k < out.length; k++) {
+            int output = k;
+            if (parts.get(0)[k] != null) out[k] = Nd4j.concat(0, parts.stream().map(p -> p[output]).toArray(INDArray[]::new));
         }
-        return new Posterior(Nd4j.concat(0, mus.toArray(INDArray[]::new)), Nd4j.concat(0, lvs.toArray(INDArray[]::new)));
+        return out;
     }
 
     /**
@@ -431,22 +450,19 @@ public final class FaModel {
         }
         int n = (int) z.size(0);
         if (arch.conditioning() > 0) requireCondition(condition, n);
-        List<INDArray> images = new ArrayList<>(), probes = new ArrayList<>();
-        for (int start = 0; start < n; start += INFERENCE_CHUNK) {
-            int end = Math.min(n, start + INFERENCE_CHUNK);
+        if (config.alignment().initialProbe() != AlignmentOptions.InitialProbe.ZERO && noise == null) {
+            throw new IllegalArgumentException("a random initial probe needs a Noise source");
+        }
+        INDArray[] out = byChunks(n, (start, end) -> {
             Map<String, INDArray> feed = new HashMap<>();
             feed.put("z", z.get(NDArrayIndex.interval(start, end)).castTo(dt));
             if (condition != null) feed.put("condition", condition.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            if (config.alignment().initialProbe() != AlignmentOptions.InitialProbe.ZERO) {
-                if (noise == null) throw new IllegalArgumentException("a random initial probe needs a Noise source");
-                feed.put("r0", randomProbe(end - start, noise));
-            }
+            INDArray r0 = randomProbe((int) (end - start), noise);
+            if (r0 != null) feed.put("r0", r0);
             Aligned a = alignOutputs(feed, alignedName, withProbe ? alignedProbeName : null);
-            images.add(a.image());
-            if (withProbe) probes.add(a.probe());
-        }
-        return new Aligned(Nd4j.concat(0, images.toArray(INDArray[]::new)),
-                withProbe ? Nd4j.concat(0, probes.toArray(INDArray[]::new)) : null);
+            return new INDArray[]{a.image(), a.probe()};
+        });
+        return new Aligned(out[0], out[1]);
     }
 
     /**
@@ -477,15 +493,12 @@ public final class FaModel {
     private INDArray refineInput(INDArray input, INDArray condition) {
         int n = (int) input.size(0);
         if (arch.conditioning() > 0) requireCondition(condition, n);
-        List<INDArray> parts = new ArrayList<>();
-        for (int start = 0; start < n; start += INFERENCE_CHUNK) {
-            int end = Math.min(n, start + INFERENCE_CHUNK);
+        return byChunks(n, (start, end) -> {
             Map<String, INDArray> feed = new HashMap<>();
             feed.put("input", input.get(NDArrayIndex.interval(start, end)).castTo(dt));
             if (condition != null) feed.put("condition", condition.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            parts.add(GraphCalls.outputs(refineGraph, feed, refinedName).get(refinedName));
-        }
-        return Nd4j.concat(0, parts.toArray(INDArray[]::new));
+            return new INDArray[]{GraphCalls.outputs(refineGraph, feed, refinedName).get(refinedName)};
+        })[0];
     }
 
     private void requireGenerator() {
