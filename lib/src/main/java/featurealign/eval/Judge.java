@@ -1,6 +1,6 @@
 package featurealign.eval;
 
-import featurealign.nn.GraphCalls;
+import featurealign.runtime.GraphCalls;
 
 import featurealign.data.ImageSet;
 import featurealign.io.AtomicFiles;

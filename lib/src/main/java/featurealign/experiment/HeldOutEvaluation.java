@@ -3,7 +3,7 @@ package featurealign.experiment;
 import featurealign.data.ImageSet;
 import featurealign.eval.ImageMetrics;
 import featurealign.eval.Judge;
-import featurealign.nn.GraphCalls;
+import featurealign.runtime.GraphCalls;
 import featurealign.train.Conditioning;
 import featurealign.train.FaModel;
 import featurealign.train.FaTrainer;

@@ -111,7 +111,7 @@ public final class LocalExperiment {
             long s = training.optimizer().step();
             int perEpoch = batches.batchesPerEpoch();
             int[] idx = batches.epoch((int) (s / perEpoch)).get((int) (s % perEpoch));
-            featurealign.nn.GraphCalls.beginBatch(idx.length);
+            featurealign.runtime.GraphCalls.beginBatch(idx.length);
             INDArray x = trainSet.toNCHW(idx, DataType.FLOAT);
             LocalTraining.StepResult r = training.step(x);
             x.close();
@@ -125,7 +125,7 @@ public final class LocalExperiment {
                         rate, Progress.duration((steps - r.step()) / rate), r.total());
             }
         }
-        featurealign.nn.GraphCalls.releaseFreeBuffers();
+        featurealign.runtime.GraphCalls.releaseFreeBuffers();
         byte[] csv = history.write().toString("csv").getBytes(StandardCharsets.UTF_8);
         AtomicFiles.write(outputDir.resolve("local-history.csv"), o -> o.write(csv));
     }

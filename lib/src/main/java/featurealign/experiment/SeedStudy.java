@@ -2,7 +2,7 @@ package featurealign.experiment;
 
 import featurealign.eval.MetricsTable;
 import featurealign.io.AtomicFiles;
-import featurealign.nn.GraphCalls;
+import featurealign.runtime.GraphCalls;
 import featurealign.train.FaTrainer;
 import featurealign.train.RunConfig;
 import tech.tablesaw.api.DoubleColumn;

@@ -2,7 +2,7 @@ package featurealign.train;
 
 import featurealign.align.Losses;
 import featurealign.nn.Architecture;
-import featurealign.nn.GraphCalls;
+import featurealign.runtime.GraphCalls;
 import featurealign.nn.Network;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;

@@ -2,7 +2,7 @@ package featurealign.train;
 
 import featurealign.data.Batches;
 import featurealign.data.ImageSet;
-import featurealign.nn.GraphCalls;
+import featurealign.runtime.GraphCalls;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;

@@ -4,7 +4,7 @@ import featurealign.align.AlignmentOptions;
 import featurealign.align.FaVaeObjective;
 import featurealign.nn.Architecture;
 import featurealign.nn.Encoder;
-import featurealign.nn.GraphCalls;
+import featurealign.runtime.GraphCalls;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;

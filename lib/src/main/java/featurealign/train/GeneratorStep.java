@@ -5,7 +5,7 @@ import featurealign.align.Losses;
 import featurealign.nn.Architecture;
 import featurealign.nn.Encoder;
 import featurealign.nn.Generator;
-import featurealign.nn.GraphCalls;
+import featurealign.runtime.GraphCalls;
 import featurealign.nn.LayerSpec;
 import featurealign.nn.Network;
 import org.nd4j.autodiff.samediff.SDVariable;

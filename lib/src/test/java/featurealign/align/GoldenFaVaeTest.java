@@ -113,8 +113,8 @@ class GoldenFaVaeTest {
         List<String> outs = List.of(obj.loss().name(), obj.reconstructionLoss().name(), obj.klPerSample().name(),
                 obj.alignment().probe().name(), obj.alignment().image().name());
         // Through GraphCalls, as training calls it, twice: the second call runs on the session the first one cleaned.
-        featurealign.nn.GraphCalls.gradientsAndOutputs(sd, feed, outs, new ArrayList<>(NAMES.values()));
-        var result = featurealign.nn.GraphCalls.gradientsAndOutputs(sd, feed, outs, new ArrayList<>(NAMES.values()));
+        featurealign.runtime.GraphCalls.gradientsAndOutputs(sd, feed, outs, new ArrayList<>(NAMES.values()));
+        var result = featurealign.runtime.GraphCalls.gradientsAndOutputs(sd, feed, outs, new ArrayList<>(NAMES.values()));
         Map<String, INDArray> o = result.getOutputs();
         check("loss", o.get(outs.get(0)), npy(dir.resolve("loss.npy")), tol);
         check("rl", o.get(outs.get(1)), npy(dir.resolve("rl.npy")), tol);

@@ -81,7 +81,7 @@ public final class LocalMemoryBenchmark {
         if (batch < 1 || steps < 1) throw new IllegalArgumentException("batch and measured steps must be >= 1");
         // No buffer reuse across steps: buffers pooled before a step would count in the RSS before it, and the step
         // would seem to need less than it does.
-        featurealign.nn.GraphCalls.setArrayPoolBytes(0);
+        featurealign.runtime.GraphCalls.setArrayPoolBytes(0);
         NetworkSpec spec = Architecture.MNIST.memory();
         Step step;
         if (variant.equals("local")) {

@@ -56,7 +56,7 @@ public final class StepBenchmark {
         body.run();
         double first = (System.nanoTime() - t1) / 1e6;
         for (int i = 1; i < warmup; i++) body.run();
-        long[] pool0 = featurealign.nn.GraphCalls.poolCounts();
+        long[] pool0 = featurealign.runtime.GraphCalls.poolCounts();
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < iters; i++) {
             long s = System.nanoTime();
@@ -66,7 +66,7 @@ public final class StepBenchmark {
             times.add(ms);
             if (!json) System.out.printf(Locale.ROOT, "%s iteration %d: %.1f ms%n", step, i, ms);
         }
-        long[] pool1 = featurealign.nn.GraphCalls.poolCounts();
+        long[] pool1 = featurealign.runtime.GraphCalls.poolCounts();
         double reusedPerStep = (pool1[0] - pool0[0]) / (double) iters, freshPerStep = (pool1[1] - pool0[1]) / (double) iters;
         double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
@@ -76,7 +76,7 @@ public final class StepBenchmark {
                         + "\"pool_mb\":%d,\"pool_reused_per_step\":%.1f,\"pool_fresh_per_step\":%.1f,\"threads\":%d,\"blas\":\"%s\"}%n",
                 step, median, sorted[0], times.stream().map(t -> String.format(Locale.ROOT, "%.1f", t)).toList(),
                 build + first, backendLoad, build, first, peakRssMb(), batch, gcEvery,
-                featurealign.nn.GraphCalls.ARRAY_POOL_BYTES >> 20, reusedPerStep, freshPerStep, b.threads(), b.blas());
+                featurealign.runtime.GraphCalls.ARRAY_POOL_BYTES >> 20, reusedPerStep, freshPerStep, b.threads(), b.blas());
     }
 
     /**

@@ -1,7 +1,7 @@
 package featurealign.train;
 
 import featurealign.experiment.Inspection;
-import featurealign.nn.GraphCalls;
+import featurealign.runtime.GraphCalls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

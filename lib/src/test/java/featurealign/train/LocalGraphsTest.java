@@ -1,6 +1,6 @@
 package featurealign.train;
 
-import featurealign.nn.GraphCalls;
+import featurealign.runtime.GraphCalls;
 
 import featurealign.nn.LayerSpec.*;
 import featurealign.nn.Network;

@@ -1,4 +1,4 @@
-package featurealign.nn;
+package featurealign.runtime;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -1,4 +1,4 @@
-package featurealign.nn;
+package featurealign.runtime;
 
 import org.nd4j.autodiff.samediff.internal.memory.AbstractMemoryMgr;
 import org.nd4j.linalg.api.buffer.DataBuffer;

@@ -1,4 +1,4 @@
-package featurealign.nn;
+package featurealign.runtime;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
