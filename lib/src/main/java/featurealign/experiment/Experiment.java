@@ -152,10 +152,8 @@ public final class Experiment {
         Files.createDirectories(outputDir);
         Path ckpt = outputDir.resolve("checkpoint.zip");
         Path marker = outputDir.resolve(StandIn.MARKER);
-        if (Files.exists(ckpt) && Files.exists(marker) != data.standIn()) {
-            throw new IllegalStateException(ckpt + " was trained on " + (data.standIn() ? "real data" : "the generated stand-in")
-                    + ", but this run has " + (data.standIn() ? "only the stand-in" : "real data")
-                    + "; delete it, or choose another output folder, to start this run");
+        if (Files.exists(ckpt)) {
+            requireSameKindOfData(ckpt, marker, data, "; delete it, or choose another output folder, to start this run");
         }
         if (data.standIn()) {
             featurealign.io.AtomicFiles.write(marker, o -> o.write((StandIn.explanation(data.location().id(),
@@ -175,10 +173,7 @@ public final class Experiment {
                 return config;
             });
         } else if (branchFrom != null) {
-            if (Files.exists(branchFrom.toAbsolutePath().resolveSibling(StandIn.MARKER)) != data.standIn()) {
-                throw new IllegalStateException(branchFrom + " was trained on " + (data.standIn() ? "real data" : "the generated stand-in")
-                        + ", but this run has " + (data.standIn() ? "only the stand-in" : "real data"));
-            }
+            requireSameKindOfData(branchFrom, branchFrom.toAbsolutePath().resolveSibling(StandIn.MARKER), data, "");
             trainer = FaTrainer.branch(branchFrom, train, config);
         } else {
             trainer = new FaTrainer(config, train);
@@ -192,6 +187,17 @@ public final class Experiment {
             trainer.saveCheckpoint(ckpt);
         }
         return new Experiment(config, outputDir, train, test, trainer, data.standIn() ? data.location() : null);
+    }
+
+    /**
+     * A checkpoint continues only on the kind of data it was trained on: the generated stand-in (its folder holds
+     * {@code marker}) or real data.
+     */
+    private static void requireSameKindOfData(Path checkpoint, Path marker, Data data, String remedy) {
+        if (Files.exists(marker) != data.standIn()) {
+            throw new IllegalStateException(checkpoint + " was trained on " + (data.standIn() ? "real data" : "the generated stand-in")
+                    + ", but this run has " + (data.standIn() ? "only the stand-in" : "real data") + remedy);
+        }
     }
 
     /**
@@ -768,10 +774,9 @@ public final class Experiment {
         return Judge.loadOrTrain(directory.resolve(name + ".judge"), train, config, log::println);
     }
 
-
     /**
      * The judge of this data set: a classifier of the classes for labelled data, of the attributes for CelebA; cached
-     * under the data store's cache ({@code judges/}), trained on the training set on first use (a smoke run trains a
+     * in {@link #judgeDirectory()}, trained on the training set on first use (a smoke run trains a
      * small one for one epoch on at most 2,000 images). Its own {@link #judgeScores scores} are printed once.
      */
     public Judge judge(PrintStream log) throws IOException {

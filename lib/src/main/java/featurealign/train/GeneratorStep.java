@@ -111,7 +111,7 @@ public final class GeneratorStep {
         }
         if (gan.anchorWeight() > 0) {
             // G is told what a refined reconstruction should be: the real image it reconstructs.
-            anchor = gan.anchor() == GanOptions.Anchor.L1 ? Losses.absoluteDistance(g, real) : Losses.reconstruction(real, g);
+            anchor = distance(gan.anchor(), g, real);
             loss = loss.add(anchor.mul(gan.anchorWeight()));
         }
         if (priorSamples) {
@@ -124,8 +124,7 @@ public final class GeneratorStep {
             if (priorAnchored) {
                 // G edits the sample it refines rather than repainting it (colour casts, another class).
                 SDVariable sample = sd.placeHolder("prior_image", dataType, image);
-                priorAnchor = gan.anchor() == GanOptions.Anchor.L1 ? Losses.absoluteDistance(pp.output(), sample)
-                        : Losses.reconstruction(sample, pp.output());
+                priorAnchor = distance(gan.anchor(), pp.output(), sample);
                 loss = loss.add(priorAnchor.mul(gan.priorAnchorWeight()));
             }
             collect(pp, priorStatistics);
@@ -141,6 +140,11 @@ public final class GeneratorStep {
         collect(pass, statistics);
         for (SDVariable v : generator.parameters()) parameters.put(v.name(), v.getArr());
         parameterNames = List.copyOf(parameters.keySet());
+    }
+
+    /** The anchors' distance of refined images to their targets: L1 Σ|G − t|, L2 ½Σ(G − t)². */
+    private static SDVariable distance(GanOptions.Anchor anchor, SDVariable refined, SDVariable target) {
+        return anchor == GanOptions.Anchor.L1 ? Losses.absoluteDistance(refined, target) : Losses.reconstruction(target, refined);
     }
 
     private void collect(Generator.Pass pass, List<BnStat> into) {

@@ -166,11 +166,12 @@ public record RunConfig(String dataset, String profile, Architecture architectur
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("profile file " + file + ": " + e.getMessage(), e);
         }
-        Set<String> missing = new TreeSet<>(c.toProperties().stringPropertyNames());
+        Set<String> settings = c.toProperties().stringPropertyNames();
+        Set<String> missing = new TreeSet<>(settings);
         missing.removeAll(p.stringPropertyNames());
         if (!missing.isEmpty()) throw new IllegalArgumentException("profile file " + paperFile + " lacks settings " + missing);
         Set<String> unknown = new TreeSet<>(p.stringPropertyNames());
-        unknown.removeAll(c.toProperties().stringPropertyNames());
+        unknown.removeAll(settings);
         if (!unknown.isEmpty()) throw new IllegalArgumentException("profile file " + paperFile + ": unknown settings " + unknown);
         return c;
     }
