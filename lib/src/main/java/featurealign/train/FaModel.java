@@ -1,20 +1,13 @@
 package featurealign.train;
 
 import featurealign.align.AlignmentOptions;
-import featurealign.align.FeatureAlignment;
-import featurealign.align.Losses;
 import featurealign.nn.Architecture;
 import featurealign.nn.Encoder;
 import featurealign.nn.Generator;
-import featurealign.runtime.GraphCalls;
-import featurealign.nn.Network;
-import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.util.*;
@@ -23,9 +16,10 @@ import java.util.*;
  * The FA-VAE-GAN model of the paper: encoder, generator and discriminator, with the reference's training iteration
  * (docs/method.md §4, §5) and the inference the walkthroughs use (reconstruction, sampling, interpolation; §7).
  * <p>
- * Each sub-step has its own SameDiff graph, built once; the graphs share the networks' parameter arrays, so an Adam
- * update made for one graph is seen by all. Graphs: the encoder's FA-VAE loss; inference (posterior and feature
- * alignment, no gradients); the generator's loss through the discriminator; the discriminator's least-squares loss.
+ * It composes its parts, each with its own SameDiff graph built once; the graphs share the networks' parameter arrays,
+ * so an Adam update made in one is seen by all: the three {@link TrainingStep}s ({@link FaVaeEncoderStep},
+ * {@link GeneratorStep}, {@link DiscriminatorStep}), the encoder's inference graph ({@link FaInference}: posterior and
+ * feature alignment, no gradients) and G's inference graph ({@link Refiner}).
  */
 public final class FaModel {
 
@@ -42,27 +36,15 @@ public final class FaModel {
      */
     public record Aligned(INDArray image, INDArray probe) {}
 
-    static final int INFERENCE_CHUNK = 250;
-
     private final RunConfig config;
     private final Architecture arch;
     private final DataType dt;
     private final FaVaeEncoderStep encoderStep;
-    private final Adam encoderAdam, generatorAdam, discriminatorAdam;
-
-    // Inference graph: posterior of "x"; alignment of ("z", "condition"[, "r0"]) with the run's options and with one step,
-    // each as the squashed image and the probe before the squash.
-    private final SameDiff inference;
-    private final String muName, logVarName, alignedName, alignedProbeName, alignedOneStepName, alignedOneStepProbeName;
-
-    // GAN sub-steps (null without GAN); the discriminator step owns D, the generator step owns G and shares D.
+    private final FaInference inference;
+    // The GAN's parts (null without GAN): the discriminator step owns D, the generator step owns G and shares D.
     private final DiscriminatorStep discriminatorStep;
     private final GeneratorStep generatorStep;
-    // Refinement for inference: G in evaluation mode (running batch-norm statistics) on "input", "condition", with G's
-    // own weights or, with gan.ema, their moving average (then in arrays of its own, updated after every G step).
-    private final SameDiff refineGraph;
-    private final String refinedName;
-    private final WeightAverage average;
+    private final Refiner refiner;
 
     // The fitted CLASS_GAUSSIAN prior (null until fitted); not part of training, so not in stateArrays().
     private LatentPrior prior;
@@ -74,57 +56,21 @@ public final class FaModel {
         this.dt = config.dataType();
         long seed = config.seed();
         GanOptions gan = config.ganOptions();
-        this.encoderStep = new FaVaeEncoderStep(arch, config.alignment(), dt, seed, config.clampWeights());
-        this.encoderAdam = new Adam(config.learningRate(), config.beta1(), config.beta2(), 1e-8);
-        this.generatorAdam = new Adam(gan.generatorRate(config.learningRate()), config.beta1(), config.beta2(), 1e-8);
-        this.discriminatorAdam = new Adam(gan.discriminatorRate(config.learningRate()), config.beta1(), config.beta2(), 1e-8);
-
-        // Inference.
-        inference = SameDiff.create();
-        Encoder encI = Encoder.declareShared(inference, encoderStep.encoder());
-        SDVariable x = inference.placeHolder("x", dt, arch.image().withBatch(-1));
-        Encoder.Pass post = encI.forward(x);
-        muName = post.mu().name();
-        logVarName = post.logVariance().name();
-        SDVariable z = inference.placeHolder("z", dt, -1, arch.latent());
-        SDVariable cond = arch.conditioning() > 0 ? inference.placeHolder("condition", dt, -1, arch.conditioning()) : null;
-        AlignmentOptions opts = config.alignment();
-        SDVariable r0 = opts.initialProbe() == AlignmentOptions.InitialProbe.ZERO ? null
-                : inference.placeHolder("r0", dt, arch.image().withBatch(-1));
-        FeatureAlignment.Result aligned = FeatureAlignment.reverse(encI, z, cond, r0, opts);
-        FeatureAlignment.Result alignedOnce = opts.steps() == 1 ? aligned
-                : FeatureAlignment.reverse(encI, z, cond, r0, opts.withSteps(1));
-        alignedName = aligned.image().name();
-        alignedProbeName = aligned.probe().name();
-        alignedOneStepName = alignedOnce.image().name();
-        alignedOneStepProbeName = alignedOnce.probe().name();
-
+        encoderStep = new FaVaeEncoderStep(arch, config.alignment(), dt, seed, config.clampWeights(), adam(config.learningRate()));
+        inference = new FaInference(encoderStep.encoder(), arch, config.alignment(), dt);
         if (!config.gan()) {
             discriminatorStep = null;
             generatorStep = null;
-            refineGraph = null;
-            refinedName = null;
-            average = null;
+            refiner = null;
             return;
         }
-        discriminatorStep = new DiscriminatorStep(arch, dt, seed);
-        generatorStep = new GeneratorStep(arch, dt, seed, gan, opts.squash(), config.perceptualWeight(),
-                discriminatorStep.discriminator(), encoderStep.encoder());
-        refineGraph = SameDiff.create();
-        Generator trained = generatorStep.generator();
-        Generator refiner = gan.ema() > 0 ? Generator.declareCopy(refineGraph, trained)
-                : Generator.declareShared(refineGraph, trained);
-        SDVariable input = refineGraph.placeHolder("input", dt, arch.image().withBatch(-1));
-        SDVariable rCond = arch.conditioning() > 0 ? refineGraph.placeHolder("condition", dt, -1, arch.conditioning()) : null;
-        refinedName = refiner.forward(input, rCond, false).output().name();
-        if (gan.ema() > 0) {
-            Map<String, INDArray> averaged = new LinkedHashMap<>();
-            for (SDVariable v : refiner.parameters()) averaged.put(v.name(), v.getArr());
-            average = new WeightAverage(gan.ema(), generatorStep.parameters(), averaged);
-        } else {
-            average = null;
-        }
+        discriminatorStep = new DiscriminatorStep(arch, dt, seed, adam(gan.discriminatorRate(config.learningRate())));
+        generatorStep = new GeneratorStep(arch, dt, seed, gan, config.alignment().squash(), config.perceptualWeight(),
+                discriminatorStep.discriminator(), encoderStep.encoder(), adam(gan.generatorRate(config.learningRate())));
+        refiner = new Refiner(generatorStep, arch, dt, gan.ema());
     }
+
+    private Adam adam(double learningRate) { return new Adam(learningRate, config.beta1(), config.beta2(), 1e-8); }
 
     public RunConfig config() { return config; }
 
@@ -132,11 +78,13 @@ public final class FaModel {
 
     public Encoder encoder() { return encoderStep.encoder(); }
 
-    public Adam encoderOptimizer() { return encoderAdam; }
+    public Adam encoderOptimizer() { return encoderStep.optimizer(); }
 
-    public Adam generatorOptimizer() { return generatorAdam; }
+    /** G's Adam, or null without GAN. */
+    public Adam generatorOptimizer() { return generatorStep == null ? null : generatorStep.optimizer(); }
 
-    public Adam discriminatorOptimizer() { return discriminatorAdam; }
+    /** D's Adam, or null without GAN. */
+    public Adam discriminatorOptimizer() { return discriminatorStep == null ? null : discriminatorStep.optimizer(); }
 
     /** Whether the model has a generator and discriminator. */
     public boolean hasGan() { return generatorStep != null; }
@@ -157,7 +105,7 @@ public final class FaModel {
     }
 
     /** Whether a prior is fitted and was fitted to the encoder as it is now (no encoder update since). */
-    public boolean priorIsCurrent() { return prior != null && prior.encoderStep() == encoderAdam.step(); }
+    public boolean priorIsCurrent() { return prior != null && prior.encoderStep() == encoderOptimizer().step(); }
 
     /**
      * The prior {@link #sample(int, INDArray, Noise)} uses: null for {@code sampling.prior} STANDARD (z ~ N(0, I)), the
@@ -173,7 +121,7 @@ public final class FaModel {
         }
         if (!priorIsCurrent()) {
             throw new IllegalStateException("sampling.prior = CLASS_GAUSSIAN, but the prior was fitted after " + prior.encoderStep()
-                    + " encoder updates and the encoder has had " + encoderAdam.step() + ": fit it again (FaTrainer.fitPrior())");
+                    + " encoder updates and the encoder has had " + encoderOptimizer().step() + ": fit it again (FaTrainer.fitPrior())");
         }
         return prior;
     }
@@ -192,7 +140,7 @@ public final class FaModel {
             all.putAll(generatorStep.runningStatistics());
             all.putAll(discriminatorStep.parameters());
         }
-        if (average != null) average.average().forEach((k, v) -> all.put(AVERAGE_PREFIX + k, v));
+        if (refiner != null) refiner.averagedParameters().forEach((k, v) -> all.put(AVERAGE_PREFIX + k, v));
         return all;
     }
 
@@ -200,15 +148,15 @@ public final class FaModel {
 
     /** The model's SameDiff graphs (encoder step, inference, generator, discriminator, refinement), e.g. for a profiler. */
     public List<SameDiff> graphs() {
-        List<SameDiff> g = new ArrayList<>(List.of(encoderStep.graph(), inference));
-        if (generatorStep != null) g.addAll(List.of(generatorStep.graph(), discriminatorStep.graph(), refineGraph));
+        List<SameDiff> g = new ArrayList<>(List.of(encoderStep.graph(), inference.graph()));
+        if (generatorStep != null) g.addAll(List.of(generatorStep.graph(), discriminatorStep.graph(), refiner.graph()));
         return g;
     }
 
     public Map<String, INDArray> generatorParameters() { return generatorStep == null ? Map.of() : generatorStep.parameters(); }
 
     /** The moving average of G's parameters by name (live), or an empty map without {@code gan.ema}. */
-    public Map<String, INDArray> averagedGeneratorParameters() { return average == null ? Map.of() : average.average(); }
+    public Map<String, INDArray> averagedGeneratorParameters() { return refiner == null ? Map.of() : refiner.averagedParameters(); }
 
     public Map<String, INDArray> discriminatorParameters() {
         return discriminatorStep == null ? Map.of() : discriminatorStep.parameters();
@@ -228,50 +176,64 @@ public final class FaModel {
     public StepLosses trainStep(INDArray images, INDArray condition, boolean ganActive, Noise noise, long step) {
         int batch = (int) images.size(0);
         arch.image().requireMatches(images.shape(), "training images");
-        if (arch.conditioning() > 0) requireCondition(condition, batch);
-        INDArray x = Transforms.max(Transforms.min(images.castTo(dt), 0.99, true), 0.01, false);
-        INDArray eps = noise.gaussian(dt, batch, arch.latent());
-        INDArray beta = Double.isNaN(config.fixedKlWeight()) ? noise.uniform(dt, batch)
-                : Nd4j.valueArrayOf(new long[]{batch}, config.fixedKlWeight(), dt);
-        INDArray r0 = randomProbe(batch, noise);
-        List<INDArray> owned = new ArrayList<>(Arrays.asList(x, eps, beta, r0));
+        if (arch.conditioning() > 0) requireCondition(condition, batch, arch);
+        List<INDArray> owned = new ArrayList<>(); // this step's inputs and intermediates, closed at its end
         try {
-            FaVaeEncoderStep.Result enc;
-            encoderAdam.setLearningRate(config.encoderLearningRateAt(step - 1));
-            try {
-                enc = encoderStep.run(x, condition, eps, beta, r0, encoderAdam);
-            } catch (TrainingDivergedException e) {
-                throw new TrainingDivergedException(e.getMessage() + " (training step " + step + ")");
-            }
-            owned.add(enc.reconstruction());
-            owned.add(enc.probe());
-            if (!ganActive || generatorStep == null) {
-                return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), Double.NaN, Double.NaN, Double.NaN);
-            }
-            double gLoss = Double.NaN;
+            // Encoder (§4): the clamped batch, ε, β and r0; one update of the encoder.
+            INDArray x = own(owned, Transforms.max(Transforms.min(images.castTo(dt), 0.99, true), 0.01, false));
+            INDArray eps = own(owned, noise.gaussian(dt, batch, arch.latent()));
+            INDArray beta = own(owned, Double.isNaN(config.fixedKlWeight()) ? noise.uniform(dt, batch)
+                    : Nd4j.valueArrayOf(new long[]{batch}, config.fixedKlWeight(), dt));
+            INDArray r0 = own(owned, inference.randomProbe(batch, noise));
+            encoderStep.optimizer().setLearningRate(config.encoderLearningRateAt(step - 1));
+            TrainingStep.Result enc = run(encoderStep, new FaVaeEncoderStep.Batch(x, condition, eps, beta, r0), step);
+            owned.addAll(enc.arrays().values());
+            if (!ganActive || generatorStep == null) return losses(enc, Double.NaN, Double.NaN, Double.NaN);
+
+            // Generator (§5 step 8): on the detached reconstructions and, with gan.priorSamples, on prior samples.
+            double generatorLoss = Double.NaN;
             if (config.generatorActiveAt(step - 1)) {
-                Aligned prior = null;
+                Aligned sample = null;
                 if (config.ganOptions().priorSamples()) {
-                    prior = alignFeed(priorLatents(batch, condition, noise), condition, randomProbe(batch, noise),
-                            alignedName, alignedProbeName);
-                    owned.addAll(List.of(prior.image(), prior.probe()));
+                    sample = inference.alignBatch(own(owned, priorLatents(batch, condition, noise)), condition,
+                            own(owned, inference.randomProbe(batch, noise)), false);
+                    owned.addAll(List.of(sample.image(), sample.probe()));
                 }
-                gLoss = generatorUpdate(new GeneratorStep.Batch(generatorInput(enc.reconstruction(), enc.probe()),
-                        condition, x, prior == null ? null : generatorInput(prior.image(), prior.probe()), condition,
-                        prior == null ? null : prior.image()), step);
+                generatorLoss = generatorUpdate(new GeneratorStep.Batch(
+                        generatorInput(enc.array("reconstruction"), enc.array("probe")), condition, x,
+                        sample == null ? null : generatorInput(sample.image(), sample.probe()), condition,
+                        sample == null ? null : sample.image()), step);
             }
-            double dReal = discriminatorUpdate(x, DiscriminatorStep.Target.REAL, step);
-            // Fake step: prior z (gan.prior), exactly one FA step toward (z, labels of the batch), then G in training mode.
-            INDArray z = priorLatents(batch, condition, noise);
-            owned.add(z);
-            INDArray r0Fake = r0 == null ? null : randomProbe(batch, noise);
-            owned.add(r0Fake);
-            INDArray fake = fakeImages(z, condition, r0Fake);
-            owned.add(fake);
-            double dFake = discriminatorUpdate(fake, DiscriminatorStep.Target.FAKE, step);
-            return new StepLosses(enc.loss(), enc.reconstructionLoss(), enc.klWeighted(), gLoss, dReal, dFake);
+
+            // Discriminator (§5 steps 9, 10): the real batch toward +1; then fakes toward −1, which are prior z through
+            // exactly one FA step toward (z, labels of the batch), then G in training mode.
+            double real = discriminatorUpdate(x, DiscriminatorStep.Target.REAL, step);
+            INDArray z = own(owned, priorLatents(batch, condition, noise));
+            INDArray r0Fake = own(owned, r0 == null ? null : inference.randomProbe(batch, noise));
+            INDArray fake = own(owned, fakeImages(z, condition, r0Fake));
+            double fakeLoss = discriminatorUpdate(fake, DiscriminatorStep.Target.FAKE, step);
+            return losses(enc, generatorLoss, real, fakeLoss);
         } finally {
-            closeAll(owned); // this step's inputs and intermediates: free their native memory now, not at the next GC
+            closeAll(owned); // free their native memory now, not at the next GC
+        }
+    }
+
+    private static StepLosses losses(TrainingStep.Result enc, double generator, double real, double fake) {
+        return new StepLosses(enc.loss("encoder_loss"), enc.loss("reconstruction_loss"), enc.loss("kl_weighted"),
+                generator, real, fake);
+    }
+
+    private static INDArray own(List<INDArray> owned, INDArray a) {
+        owned.add(a);
+        return a;
+    }
+
+    /** {@code trainingStep} on {@code batch}; a divergence names the training step too. */
+    private static <B> TrainingStep.Result run(TrainingStep<B> trainingStep, B batch, long step) {
+        try {
+            return trainingStep.run(batch);
+        } catch (TrainingDivergedException e) {
+            throw new TrainingDivergedException(e.getMessage() + " (training step " + step + ")");
         }
     }
 
@@ -316,14 +278,9 @@ public final class FaModel {
 
     /** The generator sub-step (one Adam step on G only, then the weights' moving average). Returns L_G. */
     double generatorUpdate(GeneratorStep.Batch batch, long step) {
-        GeneratorStep.Result r;
-        try {
-            r = generatorStep.run(batch, generatorAdam);
-        } catch (TrainingDivergedException e) {
-            throw new TrainingDivergedException(e.getMessage() + " (training step " + step + ")");
-        }
-        if (average != null) average.update();
-        return r.loss();
+        TrainingStep.Result r = run(generatorStep, batch, step);
+        refiner.afterGeneratorStep();
+        return r.total();
     }
 
     /** The generator sub-step on reconstructions only: {@code input} is x̂ (reference G) or r̃ (residual G). */
@@ -333,7 +290,7 @@ public final class FaModel {
 
     /** G(x̃) of prior latents through one FA step, in training mode (the discriminator's fakes). */
     INDArray fakeImages(INDArray z, INDArray condition, INDArray r0) {
-        Aligned once = alignFeed(z, condition, r0, alignedOneStepName, alignedOneStepProbeName);
+        Aligned once = inference.alignBatch(z, condition, r0, true);
         try {
             return generatorStep.images(generatorInput(once.image(), once.probe()), condition);
         } finally {
@@ -343,16 +300,12 @@ public final class FaModel {
 
     /** A discriminator sub-step toward {@code target}: one Adam step on D only. Returns L_D. */
     double discriminatorUpdate(INDArray images, DiscriminatorStep.Target target, long step) {
-        try {
-            return discriminatorStep.run(images, target, discriminatorAdam);
-        } catch (TrainingDivergedException e) {
-            throw new TrainingDivergedException(e.getMessage() + " (training step " + step + ")");
-        }
+        return run(discriminatorStep, new DiscriminatorStep.Batch(images, target), step).total();
     }
 
     /** The encoder sub-step (weights clamped first when configured); exposed to tests. */
-    FaVaeEncoderStep.Result encoderUpdate(INDArray clampedImages, INDArray condition, INDArray eps, INDArray beta, INDArray r0) {
-        return encoderStep.run(clampedImages, condition, eps, beta, r0, encoderAdam);
+    TrainingStep.Result encoderUpdate(INDArray clampedImages, INDArray condition, INDArray eps, INDArray beta, INDArray r0) {
+        return encoderStep.run(new FaVaeEncoderStep.Batch(clampedImages, condition, eps, beta, r0));
     }
 
     /** Closes arrays at once: ND4J would free their native memory only when the garbage collector finds them. */
@@ -360,16 +313,7 @@ public final class FaModel {
         for (INDArray a : arrays) if (a != null && !a.wasClosed() && a.closeable()) a.close();
     }
 
-    private INDArray randomProbe(int batch, Noise noise) {
-        AlignmentOptions o = config.alignment();
-        if (o.initialProbe() == AlignmentOptions.InitialProbe.ZERO) return null;
-        if (o.initialProbe() == AlignmentOptions.InitialProbe.GIVEN) {
-            throw new IllegalStateException("training needs r0 ZERO or RANDOM; GIVEN is for hand-built graphs");
-        }
-        return noise.gaussian(dt, arch.image().withBatch(batch)).muli(o.randomScale());
-    }
-
-    private void requireCondition(INDArray condition, int batch) {
+    static void requireCondition(INDArray condition, int batch, Architecture arch) {
         if (condition == null || condition.rank() != 2 || condition.size(0) != batch || condition.size(1) != arch.conditioning()) {
             throw new IllegalArgumentException("condition: expected shape [" + batch + "," + arch.conditioning() + "], got "
                     + (condition == null ? "null" : Arrays.toString(condition.shape())));
@@ -379,90 +323,19 @@ public final class FaModel {
     // ---------------------------------------------------------------- inference
 
     /** Posterior μ and log σ² of images {@code [N,C,H,W]} in [0,1] (clamped to [0.01,0.99] as in training). */
-    public Posterior encode(INDArray images) {
-        arch.image().requireMatches(images.shape(), "images");
-        INDArray[] out = byChunks(images.size(0), (start, end) -> {
-            INDArray x = Transforms.max(Transforms.min(images.get(NDArrayIndex.interval(start, end)).castTo(dt), 0.99, true), 0.01, false);
-            Map<String, INDArray> o = GraphCalls.outputs(inference, Map.of("x", x), muName, logVarName);
-            return new INDArray[]{o.get(muName), o.get(logVarName)};
-        });
-        return new Posterior(out[0], out[1]);
-    }
-
-    /** One inference call on rows {@code [start, end)}: its outputs, in a fixed order (an entry may be null). */
-    @FunctionalInterface
-    private interface ChunkCall {
-        INDArray[] run(long start, long end);
-    }
-
-    /**
-     * {@code call} on rows 0..n−1, {@value #INFERENCE_CHUNK} at a time in order (so native memory stays bounded and
-     * noise is drawn as for one pass), each output concatenated over the chunks (null where the call gave null).
-     */
-    private static INDArray[] byChunks(long n, ChunkCall call) {
-        if (n < 1) throw new IllegalArgumentException("inference needs at least one row, got " + n);
-        List<INDArray[]> parts = new ArrayList<>();
-        for (long start = 0; start < n; start += INFERENCE_CHUNK) parts.add(call.run(start, Math.min(n, start + INFERENCE_CHUNK)));
-        INDArray[] out = new INDArray[parts.get(0).length];
-        for (int k = 0; k < out.length; k++) {
-            int output = k;
-            if (parts.get(0)[k] != null) out[k] = Nd4j.concat(0, parts.stream().map(p -> p[output]).toArray(INDArray[]::new));
-        }
-        return out;
-    }
+    public Posterior encode(INDArray images) { return inference.encode(images); }
 
     /**
      * Feature alignment from latents {@code z [N,Z]} and conditioning {@code [N,K]} (null if unconditioned) with the
      * run's options: the FA-only image {@code [N,C,H,W]}.
      */
     public INDArray align(INDArray z, INDArray condition, Noise noise) {
-        return alignChunks(z, condition, noise, false).image();
+        return inference.align(z, condition, noise, false).image();
     }
 
     /** {@link #align}, with the probe before the squash too (the residual refiner's input). */
     public Aligned alignWithProbe(INDArray z, INDArray condition, Noise noise) {
-        return alignChunks(z, condition, noise, true);
-    }
-
-    /** One inference call on a whole batch with a given r0 (null for r0 = 0), as training draws it. */
-    private Aligned alignFeed(INDArray z, INDArray condition, INDArray r0, String imageName, String probeName) {
-        Map<String, INDArray> feed = new HashMap<>();
-        feed.put("z", z.castTo(dt));
-        if (condition != null) feed.put("condition", condition.castTo(dt));
-        if (r0 != null) feed.put("r0", r0);
-        return alignOutputs(feed, imageName, probeName);
-    }
-
-    /** The image and, unless {@code probeName} is null, the probe (a copy of the image when there is no squash). */
-    private Aligned alignOutputs(Map<String, INDArray> feed, String imageName, String probeName) {
-        if (probeName == null) return new Aligned(GraphCalls.outputs(inference, feed, imageName).get(imageName), null);
-        if (probeName.equals(imageName)) {
-            INDArray image = GraphCalls.outputs(inference, feed, imageName).get(imageName);
-            return new Aligned(image, image.dup());
-        }
-        Map<String, INDArray> out = GraphCalls.outputs(inference, feed, imageName, probeName);
-        return new Aligned(out.get(imageName), out.get(probeName));
-    }
-
-    private Aligned alignChunks(INDArray z, INDArray condition, Noise noise, boolean withProbe) {
-        if (z.rank() != 2 || z.size(1) != arch.latent()) {
-            throw new IllegalArgumentException("z: expected shape [N," + arch.latent() + "], got " + Arrays.toString(z.shape()));
-        }
-        int n = (int) z.size(0);
-        if (arch.conditioning() > 0) requireCondition(condition, n);
-        if (config.alignment().initialProbe() != AlignmentOptions.InitialProbe.ZERO && noise == null) {
-            throw new IllegalArgumentException("a random initial probe needs a Noise source");
-        }
-        INDArray[] out = byChunks(n, (start, end) -> {
-            Map<String, INDArray> feed = new HashMap<>();
-            feed.put("z", z.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            if (condition != null) feed.put("condition", condition.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            INDArray r0 = randomProbe((int) (end - start), noise);
-            if (r0 != null) feed.put("r0", r0);
-            Aligned a = alignOutputs(feed, alignedName, withProbe ? alignedProbeName : null);
-            return new INDArray[]{a.image(), a.probe()};
-        });
-        return new Aligned(out[0], out[1]);
+        return inference.align(z, condition, noise, true);
     }
 
     /**
@@ -471,7 +344,7 @@ public final class FaModel {
      */
     public INDArray refine(Aligned fa, INDArray condition) {
         requireGenerator();
-        return refineInput(generatorInput(fa.image(), fa.probe()), condition);
+        return refiner.refine(generatorInput(fa.image(), fa.probe()), condition);
     }
 
     /**
@@ -481,24 +354,13 @@ public final class FaModel {
      */
     public INDArray refine(INDArray xhat, INDArray condition) {
         requireGenerator();
-        if (generatorStep.generator().refiner() == Generator.Refiner.REFERENCE) return refineInput(xhat, condition);
+        if (generatorStep.generator().refiner() == Generator.Refiner.REFERENCE) return refiner.refine(xhat, condition);
         INDArray probe = config.alignment().squash().invert(xhat.castTo(dt), dt == DataType.DOUBLE ? 1e-12 : 1e-6);
         try {
-            return refineInput(probe, condition);
+            return refiner.refine(probe, condition);
         } finally {
             probe.close();
         }
-    }
-
-    private INDArray refineInput(INDArray input, INDArray condition) {
-        int n = (int) input.size(0);
-        if (arch.conditioning() > 0) requireCondition(condition, n);
-        return byChunks(n, (start, end) -> {
-            Map<String, INDArray> feed = new HashMap<>();
-            feed.put("input", input.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            if (condition != null) feed.put("condition", condition.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            return new INDArray[]{GraphCalls.outputs(refineGraph, feed, refinedName).get(refinedName)};
-        })[0];
     }
 
     private void requireGenerator() {
@@ -543,6 +405,6 @@ public final class FaModel {
     }
 
     private Aligned sampleWithProbe(int n, INDArray condition, Noise noise, LatentPrior prior, boolean withProbe) {
-        return alignChunks(latents(n, condition, noise, prior), condition, noise, withProbe);
+        return inference.align(latents(n, condition, noise, prior), condition, noise, withProbe);
     }
 }

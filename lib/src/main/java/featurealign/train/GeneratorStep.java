@@ -10,7 +10,6 @@ import featurealign.nn.LayerSpec;
 import featurealign.nn.Network;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -30,8 +29,10 @@ import java.util.*;
  * reference generator and the FA probe r̃ for the residual one ({@link Generator.Refiner}). The graph is built once: it
  * owns G's arrays and shares D's (and the encoder's, for the perceptual term). G runs in training mode, so batch norm
  * uses batch statistics and updates its running statistics as PyTorch does, in {@link #run} and in {@link #images}.
+ * Losses: {@code generator_loss} (L_G), then those of its terms that this run's loss has: {@code adversarial},
+ * {@code perceptual}, {@code anchor}, {@code prior_adversarial}, {@code prior_anchor} (each before its weight).
  */
-public final class GeneratorStep {
+public final class GeneratorStep implements TrainingStep<GeneratorStep.Batch> {
 
     /**
      * A batch for {@link #run}; every image {@code [batch,C,H,W]}, conditioning {@code [batch,K]} or null when
@@ -53,19 +54,16 @@ public final class GeneratorStep {
         }
     }
 
-    /** L_G and its terms before the update; a term that is not part of this run's loss is NaN. */
-    public record Result(double loss, double adversarial, double perceptual, double anchor, double priorAdversarial,
-                         double priorAnchor) {}
-
     private final SameDiff sd;
     private final Generator generator;
     private final DataType dataType;
     private final long imagePixels;
     private final boolean needsReal, priorSamples, priorAnchored;
-    private final String lossName, adversarialName, perceptualName, anchorName, priorName, priorAnchorName, imageName;
+    private final String lossName, anchorName, priorAnchorName, imageName;
     private final List<BnStat> statistics = new ArrayList<>(), priorStatistics = new ArrayList<>();
     private final Map<String, INDArray> parameters = new LinkedHashMap<>();
-    private final List<String> parameterNames;
+    private final Map<String, String> losses = new LinkedHashMap<>();
+    private final GraphUpdate update;
 
     /** A batch-norm layer's batch statistics (graph outputs) and the running arrays they update. */
     private record BnStat(String meanOutput, String varianceOutput, INDArray runningMean, INDArray runningVariance,
@@ -78,9 +76,11 @@ public final class GeneratorStep {
      * @param perceptualWeight P (the reference: 0)
      * @param discriminator    D, shared (the discriminator step owns it)
      * @param encoder          the encoder, shared, for the perceptual term; unused when P = 0
+     * @param optimizer        G's Adam
      */
     public GeneratorStep(Architecture architecture, DataType dataType, long seed, GanOptions gan,
-                         AlignmentOptions.Squash squash, double perceptualWeight, Network discriminator, Encoder encoder) {
+                         AlignmentOptions.Squash squash, double perceptualWeight, Network discriminator, Encoder encoder,
+                         Adam optimizer) {
         this.dataType = dataType;
         this.imagePixels = (long) architecture.image().dim(1) * architecture.image().dim(2);
         this.priorSamples = gan.priorSamples();
@@ -130,16 +130,19 @@ public final class GeneratorStep {
             collect(pp, priorStatistics);
         }
         lossName = loss.name();
-        adversarialName = adversarial.name();
-        perceptualName = perceptual == null ? null : perceptual.name();
+        losses.put("generator_loss", lossName);
+        losses.put("adversarial", adversarial.name());
+        if (perceptual != null) losses.put("perceptual", perceptual.name());
+        if (anchor != null) losses.put("anchor", anchor.name());
+        if (prior != null) losses.put("prior_adversarial", prior.name());
+        if (priorAnchor != null) losses.put("prior_anchor", priorAnchor.name());
         anchorName = anchor == null ? null : anchor.name();
-        priorName = prior == null ? null : prior.name();
         priorAnchorName = priorAnchor == null ? null : priorAnchor.name();
         imageName = g.name();
         sd.setLossVariables(lossName);
         collect(pass, statistics);
         for (SDVariable v : generator.parameters()) parameters.put(v.name(), v.getArr());
-        parameterNames = List.copyOf(parameters.keySet());
+        update = new GraphUpdate("generator", sd, parameters, optimizer);
     }
 
     /** The anchors' distance of refined images to their targets: L1 Σ|G − t|, L2 ½Σ(G − t)². */
@@ -163,10 +166,12 @@ public final class GeneratorStep {
     /** The graph variable of the prior anchor term (before its weight), or null without one; for gradient tests. */
     String priorAnchorName() { return priorAnchorName; }
 
-    public SameDiff graph() { return sd; }
+    @Override public SameDiff graph() { return sd; }
+
+    @Override public Adam optimizer() { return update.optimizer(); }
 
     /** G's parameter arrays by variable name (live: updated in place by {@link #run}). */
-    public Map<String, INDArray> parameters() { return parameters; }
+    @Override public Map<String, INDArray> parameters() { return parameters; }
 
     /** Batch-norm running statistics by a unique name ({@code <batch-mean output>:runningMean|Variance}), for checkpoints. */
     public Map<String, INDArray> runningStatistics() {
@@ -179,12 +184,12 @@ public final class GeneratorStep {
     }
 
     /**
-     * Runs one step.
+     * One update; then G's running batch-norm statistics move toward this batch's.
      *
-     * @throws TrainingDivergedException if the loss or a gradient is NaN/Inf; then no parameter is updated
-     * @throws IllegalArgumentException  if the batch lacks what this step's loss needs
+     * @throws IllegalArgumentException if the batch lacks what this step's loss needs
      */
-    public Result run(Batch b, Adam optimizer) {
+    @Override
+    public Result run(Batch b) {
         if (needsReal && b.real() == null) {
             throw new IllegalArgumentException("generator step: the perceptual or anchor term needs the real images");
         }
@@ -203,23 +208,14 @@ public final class GeneratorStep {
                 feed.put("prior_image", b.priorImage().castTo(dataType));
             }
         }
-        Set<String> out = new LinkedHashSet<>(List.of(lossName, adversarialName));
-        for (String n : new String[]{perceptualName, anchorName, priorName, priorAnchorName}) if (n != null) out.add(n);
-        for (BnStat s : statistics) { out.add(s.meanOutput()); out.add(s.varianceOutput()); }
-        for (BnStat s : priorStatistics) { out.add(s.meanOutput()); out.add(s.varianceOutput()); }
-        OutAndGrad g = GraphCalls.gradientsAndOutputs(sd, feed, new ArrayList<>(out), parameterNames);
-        Map<String, INDArray> v = g.getOutputs();
-        Result r = new Result(v.get(lossName).getDouble(0), v.get(adversarialName).getDouble(0), value(v, perceptualName),
-                value(v, anchorName), value(v, priorName), value(v, priorAnchorName));
-        String when = "generator step " + (optimizer.step() + 1);
-        TrainingDivergedException.requireFinite("generator loss", r.loss(), when);
-        TrainingDivergedException.requireFiniteGradients("generator", g.getGradients(), when);
-        optimizer.update(parameters, g.getGradients());
-        updateRunningStatistics(v, statistics, b.input().size(0));
-        if (priorSamples) updateRunningStatistics(v, priorStatistics, b.priorInput().size(0));
-        GraphCalls.recycle(g.getGradients().values()); // Adam wrote the updates there; the next step reuses them
-        closeAll(v.values());
-        return r;
+        Map<String, String> batchStatistics = new LinkedHashMap<>();
+        for (BnStat s : statistics) { batchStatistics.put(s.meanOutput(), s.meanOutput()); batchStatistics.put(s.varianceOutput(), s.varianceOutput()); }
+        for (BnStat s : priorStatistics) { batchStatistics.put(s.meanOutput(), s.meanOutput()); batchStatistics.put(s.varianceOutput(), s.varianceOutput()); }
+        Result r = update.run(feed, losses, batchStatistics);
+        updateRunningStatistics(r.arrays(), statistics, b.input().size(0));
+        if (priorSamples) updateRunningStatistics(r.arrays(), priorStatistics, b.priorInput().size(0));
+        closeAll(r.arrays().values());
+        return new Result(r.losses(), Map.of());
     }
 
     /**
@@ -241,10 +237,6 @@ public final class GeneratorStep {
         feed.put("input", input.castTo(dataType));
         if (condition != null) feed.put("condition", condition.castTo(dataType));
         return feed;
-    }
-
-    private static double value(Map<String, INDArray> outputs, String name) {
-        return name == null ? Double.NaN : outputs.get(name).getDouble(0);
     }
 
     /** PyTorch's BatchNorm2d running update: biased batch variance normalises, the unbiased one is averaged in. */

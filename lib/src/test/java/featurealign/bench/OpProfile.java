@@ -75,20 +75,19 @@ public final class OpProfile {
         boolean general = args.length > 1 && args[1].equals("general");
         AlignmentOptions opts = general ? AlignmentOptions.reference().withInitialProbe(AlignmentOptions.InitialProbe.GIVEN, 0)
                 : AlignmentOptions.reference();
-        FaVaeEncoderStep s = new FaVaeEncoderStep(Architecture.MNIST, opts, DataType.FLOAT, 1, true);
+        FaVaeEncoderStep s = new FaVaeEncoderStep(Architecture.MNIST, opts, DataType.FLOAT, 1, true, new Adam(1e-4, 0.5, 0.999, 1e-8));
         INDArray r0 = general ? org.nd4j.linalg.factory.Nd4j.zeros(DataType.FLOAT, batch, 1, 28, 28) : null;
-        Adam adam = new Adam(1e-4, 0.5, 0.999, 1e-8);
         Noise noise = new Noise(1);
         INDArray x = noise.uniform(DataType.FLOAT, batch, 1, 28, 28).muli(0.98).addi(0.01);
         INDArray y = Inspection.cyclingLabels(batch, 10, DataType.FLOAT);
-        for (int i = 0; i < 3; i++) s.run(x, y, noise.gaussian(DataType.FLOAT, batch, 128), noise.uniform(DataType.FLOAT, batch), r0, adam);
+        for (int i = 0; i < 3; i++) s.run(new FaVaeEncoderStep.Batch(x, y, noise.gaussian(DataType.FLOAT, batch, 128), noise.uniform(DataType.FLOAT, batch), r0));
         Timer t = new Timer();
         s.graph().setListeners(t);
         if (s.graph().getFunction("grad") != null) s.graph().getFunction("grad").setListeners(t);
         double total = 0;
         for (int i = 0; i < steps; i++) {
             long a = System.nanoTime();
-            s.run(x, y, noise.gaussian(DataType.FLOAT, batch, 128), noise.uniform(DataType.FLOAT, batch), r0, adam);
+            s.run(new FaVaeEncoderStep.Batch(x, y, noise.gaussian(DataType.FLOAT, batch, 128), noise.uniform(DataType.FLOAT, batch), r0));
             total += (System.nanoTime() - a) / 1e6;
             System.gc();
         }

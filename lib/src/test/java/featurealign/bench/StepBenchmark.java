@@ -109,10 +109,11 @@ public final class StepBenchmark {
         INDArray y = Inspection.cyclingLabels(batch, 10, DataType.FLOAT);
         switch (step) {
             case "fa_vae" -> {
-                FaVaeEncoderStep s = new FaVaeEncoderStep(Architecture.MNIST, AlignmentOptions.reference(), DataType.FLOAT, 1, true);
-                Adam adam = new Adam(1e-4, 0.5, 0.999, 1e-8);
+                FaVaeEncoderStep s = new FaVaeEncoderStep(Architecture.MNIST, AlignmentOptions.reference(), DataType.FLOAT, 1, true,
+                        new Adam(1e-4, 0.5, 0.999, 1e-8));
                 INDArray xc = x.mul(0.98).addi(0.01);
-                return () -> s.run(xc, y, noise.gaussian(DataType.FLOAT, batch, 128), noise.uniform(DataType.FLOAT, batch), null, adam);
+                return () -> s.run(new FaVaeEncoderStep.Batch(xc, y, noise.gaussian(DataType.FLOAT, batch, 128),
+                        noise.uniform(DataType.FLOAT, batch), null));
             }
             case "fa_vae_gan" -> {
                 FaModel m = new FaModel(RunConfig.profile("paper", "mnist"));

@@ -55,7 +55,7 @@ class FaTrainingTest {
         assertTrue(allUnchanged(dis0, m.discriminatorParameters()), "encoder step must not touch D");
 
         var enc1 = snapshot(m.encoderParameters());
-        m.generatorUpdate(r.reconstruction(), y, x, 1);
+        m.generatorUpdate(r.array("reconstruction"), y, x, 1);
         assertTrue(changedCount(gen0, m.generatorParameters()) > 0, "generator step moves G");
         assertTrue(allUnchanged(enc1, m.encoderParameters()), "generator step must not touch the encoder");
         assertTrue(allUnchanged(dis0, m.discriminatorParameters()), "generator step must not touch D");
