@@ -33,7 +33,7 @@ public final class ClassArchiveWorkload {
         INDArray samples = model.refine(model.sampleWithProbe(batch, labels, noise, null), labels);
         javax.imageio.ImageIO.write(ImageGrid.grid(samples, 2), "png", java.io.OutputStream.nullOutputStream());
         LocalTraining local = LocalTraining.builder(config.architecture()).dataType(dt).seed(1).build();
-        local.step(images.mul(0.98).addi(0.01));
+        local.run(images.mul(0.98).addi(0.01));
         System.out.println("class-archive workload done");
     }
 }

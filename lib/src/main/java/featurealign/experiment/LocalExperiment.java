@@ -113,16 +113,17 @@ public final class LocalExperiment {
             int[] idx = batches.epoch((int) (s / perEpoch)).get((int) (s % perEpoch));
             featurealign.runtime.GraphCalls.beginBatch(idx.length);
             INDArray x = trainSet.toNCHW(idx, DataType.FLOAT);
-            LocalTraining.StepResult r = training.step(x);
+            var r = training.run(x);
+            long step = training.optimizer().step();
             x.close();
             done++;
-            history.intColumn("step").append((int) r.step());
+            history.intColumn("step").append((int) step);
             history.doubleColumn("total_loss").append(r.total());
-            if (r.step() % 4 == 0) System.gc(); // frees ND4J's off-heap buffers
-            if (r.step() % every == 0 || r.step() == steps) {
+            if (step % 4 == 0) System.gc(); // frees ND4J's off-heap buffers
+            if (step % every == 0 || step == steps) {
                 double rate = done / ((System.nanoTime() - start) / 1e9);
-                out.printf(Locale.ROOT, "step %d/%d · %.2f steps/s · ETA %s · summed layer loss %.1f%n", r.step(), steps,
-                        rate, Progress.duration((steps - r.step()) / rate), r.total());
+                out.printf(Locale.ROOT, "step %d/%d · %.2f steps/s · ETA %s · summed layer loss %.1f%n", step, steps,
+                        rate, Progress.duration((steps - step) / rate), r.total());
             }
         }
         featurealign.runtime.GraphCalls.releaseFreeBuffers();

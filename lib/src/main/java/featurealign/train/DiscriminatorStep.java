@@ -56,7 +56,7 @@ public final class DiscriminatorStep implements TrainingStep<DiscriminatorStep.B
 
     public Network discriminator() { return discriminator; }
 
-    @Override public SameDiff graph() { return sd; }
+    public SameDiff graph() { return sd; }
 
     @Override public Adam optimizer() { return update.optimizer(); }
 

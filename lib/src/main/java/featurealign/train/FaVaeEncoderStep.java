@@ -79,7 +79,7 @@ public final class FaVaeEncoderStep implements TrainingStep<FaVaeEncoderStep.Bat
 
     public Encoder encoder() { return encoder; }
 
-    @Override public SameDiff graph() { return sd; }
+    public SameDiff graph() { return sd; }
 
     @Override public Adam optimizer() { return update.optimizer(); }
 

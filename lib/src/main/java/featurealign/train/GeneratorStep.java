@@ -166,7 +166,7 @@ public final class GeneratorStep implements TrainingStep<GeneratorStep.Batch> {
     /** The graph variable of the prior anchor term (before its weight), or null without one; for gradient tests. */
     String priorAnchorName() { return priorAnchorName; }
 
-    @Override public SameDiff graph() { return sd; }
+    public SameDiff graph() { return sd; }
 
     @Override public Adam optimizer() { return update.optimizer(); }
 

@@ -39,38 +39,15 @@ import java.util.Map;
  * and Adam, which divides by the gradient's own scale, would turn noise above ε into steps of size lr; so the bias
  * gradients of affine modules are set to exact zeros instead of being computed.
  * <p>
+ * A step ({@link #run}) reports {@code total}, then the loss {@code ½‖x_l − r_l‖²} (summed over batch and elements) of
+ * each trained module with parameters in module order, named {@link #lossName}, all before the update.
+ * <p>
  * Not thread-safe: use one instance from one thread.
  */
-public final class LocalTraining {
+public final class LocalTraining implements TrainingStep<INDArray> {
 
-    /** The loss of one trained module with parameters, in one step. */
-    public record LayerLoss(int module, LayerSpec layer, double loss) {}
-
-    /**
-     * What one step reports.
-     *
-     * @param step   the optimiser's step count after this update (1 for the first step)
-     * @param layers the losses {@code ½‖x_l − r_l‖²} (summed over batch and elements) of the trained modules with
-     *               parameters, in module order, computed before the update
-     */
-    public record StepResult(long step, List<LayerLoss> layers) {
-        public StepResult {
-            layers = List.copyOf(layers);
-        }
-
-        /** Sum of the layer losses. */
-        public double total() {
-            double s = 0;
-            for (LayerLoss l : layers) s += l.loss();
-            return s;
-        }
-
-        /** The loss of module {@code module}; throws if that module reported none. */
-        public double loss(int module) {
-            for (LayerLoss l : layers) if (l.module() == module) return l.loss();
-            throw new IllegalArgumentException("module " + module + " has no loss in this step (parameter-free or untrained)");
-        }
-    }
+    /** The name of module {@code module}'s loss in a step's {@link TrainingStep.Result}. */
+    public static String lossName(int module) { return "module " + module; }
 
     /** Thrown when a module's loss or a gradient is NaN or infinite; parameters and optimiser are left as before the step. */
     public static final class NonFiniteLossException extends IllegalStateException {
@@ -255,12 +232,13 @@ public final class LocalTraining {
      *
      * @param images {@code [batch, input shape]} (for images {@code [N,C,H,W]}, pixels in [0,1]); clamped to
      *               [0.01, 0.99] internally; not modified
-     * @return the per-module losses before the update
+     * @return {@code total} and the per-module losses before the update
      * @throws NonFiniteLossException naming the module when a loss or gradient is NaN/Inf; nothing is updated then
      */
-    public StepResult step(INDArray images) {
+    @Override
+    public Result run(INDArray images) {
         requireBatch(images);
-        List<LayerLoss> losses = new ArrayList<>();
+        Map<String, Double> losses = new LinkedHashMap<>();
         Map<String, INDArray> gradients = new LinkedHashMap<>();
         INDArray x = LocalGraphs.clampedCopy(images, dataType);
         try {
@@ -279,7 +257,7 @@ public final class LocalTraining {
                         throw new NonFiniteLossException("local training: loss of module " + i + " (" + m.layer()
                                 + ") is " + loss + "; parameters left as before the step", i, loss);
                     }
-                    losses.add(new LayerLoss(i, m.layer(), loss));
+                    losses.put(lossName(i), loss);
                 } else {
                     fx = forward(m, x);
                     // A flatten/reshape output is a view of its input: copy it before the input's buffer is freed.
@@ -296,10 +274,15 @@ public final class LocalTraining {
                 int module = Integer.parseInt(bad.split("/")[1]);
                 throw new NonFiniteLossException("local training: gradient of " + bad + " is not finite (loss of module "
                         + module + " finite); parameters left as before the step", module,
-                        losses.stream().filter(l -> l.module() == module).findFirst().map(LayerLoss::loss).orElse(Double.NaN));
+                        losses.getOrDefault(lossName(module), Double.NaN));
             }
             adam.update(trainedParameters, gradients);
-            return new StepResult(adam.step(), losses);
+            Map<String, Double> all = new LinkedHashMap<>();
+            double total = 0;
+            for (double l : losses.values()) total += l;
+            all.put("total", total);
+            all.putAll(losses);
+            return new Result(all, Map.of());
         } finally {
             if (!x.wasClosed()) x.close();
             LocalGraphs.closeAll(gradients.values());
@@ -349,10 +332,10 @@ public final class LocalTraining {
     }
 
     /** Every parameter (trained or not), by whole-network variable name {@code <net>/<layer>/W|b}; the live arrays. */
-    public Map<String, INDArray> parameters() { return Collections.unmodifiableMap(parameters); }
+    @Override public Map<String, INDArray> parameters() { return Collections.unmodifiableMap(parameters); }
 
     /** The optimiser; save and restore it with {@link Adam#state()} / {@link Adam#restore}. */
-    public Adam optimizer() { return adam; }
+    @Override public Adam optimizer() { return adam; }
 
     /**
      * Writes everything needed to continue exactly (parameters, Adam state, step) atomically to {@code file}, with the

@@ -1,13 +1,12 @@
 package featurealign.train;
 
-import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Map;
 
 /**
- * The one shape of a training step (encoder, generator, discriminator, local modules): it builds its graph once, in
- * its constructor, owns its parameters and its Adam, and {@link #run}s on a batch, returning its losses by name. The
+ * The one shape of a training step (encoder, generator, discriminator, local modules): it builds its graph (the local
+ * step: one per module) once, in its constructor, owns its parameters and its Adam, and {@link #run}s on a batch, returning its losses by name. The
  * update itself is {@link GraphUpdate}'s, the same for every step.
  *
  * @param <B> what one step consumes (a record of the step's inputs, or the images themselves)
@@ -45,10 +44,7 @@ public interface TrainingStep<B> {
      */
     Result run(B batch);
 
-    /** The step's graph (built once). */
-    SameDiff graph();
-
-    /** The parameters this step updates, by variable name (live arrays). */
+    /** The step's parameters by variable name (live arrays, updated in place by {@link #run}). */
     Map<String, INDArray> parameters();
 
     /** The step's optimiser (its state goes into checkpoints). */

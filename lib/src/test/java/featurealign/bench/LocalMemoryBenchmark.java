@@ -86,7 +86,7 @@ public final class LocalMemoryBenchmark {
         Step step;
         if (variant.equals("local")) {
             LocalTraining local = LocalTraining.builder(spec).dataType(DataType.FLOAT).seed(1).build();
-            step = images -> local.step(images).total();
+            step = images -> local.run(images).total();
         } else if (variant.equals("end-to-end")) {
             LocalEndToEndStep e2e = new LocalEndToEndStep(spec, DataType.FLOAT, 1, 1, 1.0);
             Adam adam = LocalTraining.referenceAdam();

@@ -125,7 +125,7 @@ public final class StepBenchmark {
                 featurealign.train.LocalTraining local = featurealign.train.LocalTraining.builder(Architecture.MNIST)
                         .dataType(DataType.FLOAT).seed(1).build();
                 INDArray xc = x.mul(0.98).addi(0.01);
-                return () -> local.step(xc);
+                return () -> local.run(xc);
             }
             case "sample1000" -> {
                 FaModel m = new FaModel(RunConfig.profile("paper", "mnist"));

@@ -126,7 +126,7 @@ class LocalReconstructionTest {
         INDArray before = rec.reconstruct(x);
         assertArrayEquals(new long[]{4, 1, 8, 8}, before.shape());
         assertTrue(before.amaxNumber().doubleValue() < 1.0, "tanh output lies in (−1, 1)");
-        t.step(x);
+        t.run(x);
         INDArray after = rec.reconstruct(x);
         assertTrue(after.sub(before).amaxNumber().doubleValue() > 1e-6, "reconstruction should see the trained weights");
     }

@@ -17,17 +17,17 @@ class LocalResumeTest {
     void resumingContinuesExactly(@TempDir Path dir) throws Exception {
         int n = 3;
         LocalTraining straight = LocalTraining.builder(twoStage()).seed(4).adam(new Adam(1e-2, 0.9, 0.999, 1e-8)).build();
-        for (int i = 0; i < 2 * n; i++) straight.step(uniformImages(i, DataType.FLOAT, 8, 1, 8, 8));
+        for (int i = 0; i < 2 * n; i++) straight.run(uniformImages(i, DataType.FLOAT, 8, 1, 8, 8));
 
         LocalTraining first = LocalTraining.builder(twoStage()).seed(4).adam(new Adam(1e-2, 0.9, 0.999, 1e-8)).build();
-        for (int i = 0; i < n; i++) first.step(uniformImages(i, DataType.FLOAT, 8, 1, 8, 8));
+        for (int i = 0; i < n; i++) first.run(uniformImages(i, DataType.FLOAT, 8, 1, 8, 8));
         Path file = dir.resolve("local.zip");
         first.saveCheckpoint(file);
 
         LocalTraining resumed = LocalTraining.builder(twoStage()).seed(99).adam(new Adam(1e-2, 0.9, 0.999, 1e-8)).build();
         resumed.restore(file);
         assertEquals(n, resumed.optimizer().step());
-        for (int i = n; i < 2 * n; i++) resumed.step(uniformImages(i, DataType.FLOAT, 8, 1, 8, 8));
+        for (int i = n; i < 2 * n; i++) resumed.run(uniformImages(i, DataType.FLOAT, 8, 1, 8, 8));
         for (var e : straight.parameters().entrySet()) {
             INDArray other = resumed.parameters().get(e.getKey());
             assertTrue(e.getValue().sub(other).amaxNumber().doubleValue() <= 1e-6, e.getKey() + " differs after resume");
