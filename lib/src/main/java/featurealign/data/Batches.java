@@ -4,17 +4,26 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * Seeded shuffled mini-batches: each epoch is a fresh permutation of the positions 0..size-1, cut into batches of
  * {@code batchSize}. The permutation depends only on (seed, epoch), so any epoch can be replayed (e.g. after
  * resuming from a checkpoint). The last, smaller batch is kept unless {@code dropLast} is set, as in the reference
- * (MNIST, batch 128: 469 batches per epoch, the last of 96 images).
+ * (MNIST, batch 128: 469 batches per epoch, the last of 96 images). This is the library's one batch shuffler: training
+ * runs, local training and the judges all draw their batches here.
  */
 public final class Batches {
+
+    /** The random stream that shuffles epoch {@code epoch} (a fresh generator per epoch). */
+    @FunctionalInterface
+    public interface EpochRandom {
+        RandomGenerator forEpoch(int epoch);
+    }
+
     private final int size;
     private final int batchSize;
-    private final long seed;
+    private final EpochRandom random;
     private final boolean dropLast;
 
     /**
@@ -24,6 +33,15 @@ public final class Batches {
      * @param dropLast  drop the last batch when it is smaller than {@code batchSize}
      */
     public Batches(int size, int batchSize, long seed, boolean dropLast) {
+        // One independent stream per (seed, epoch): the epoch is mixed into the seed by a golden-ratio step.
+        this(size, batchSize, dropLast, epoch -> new SplittableRandom(seed + 0x9E3779B97F4A7C15L * (epoch + 1L)));
+    }
+
+    /**
+     * Batches shuffled by a stream of the caller's choosing (the judges keep the {@link java.util.Random} stream their
+     * cached files were trained with).
+     */
+    public Batches(int size, int batchSize, boolean dropLast, EpochRandom random) {
         if (size < 0) {
             throw new IllegalArgumentException("size must be ≥ 0, got " + size);
         }
@@ -32,7 +50,7 @@ public final class Batches {
         }
         this.size = size;
         this.batchSize = batchSize;
-        this.seed = seed;
+        this.random = random;
         this.dropLast = dropLast;
     }
 
@@ -61,10 +79,9 @@ public final class Batches {
         }
         int[] order = new int[size];
         Arrays.setAll(order, k -> k);
-        // One independent stream per (seed, epoch): the epoch is mixed into the seed by a golden-ratio step.
-        SplittableRandom random = new SplittableRandom(seed + 0x9E3779B97F4A7C15L * (epoch + 1L));
+        RandomGenerator stream = random.forEpoch(epoch);
         for (int k = size - 1; k > 0; k--) {
-            int j = random.nextInt(k + 1);
+            int j = stream.nextInt(k + 1);
             int t = order[k];
             order[k] = order[j];
             order[j] = t;

@@ -3,44 +3,42 @@ package featurealign.eval;
 import featurealign.runtime.GraphCalls;
 
 import featurealign.data.ImageSet;
-import featurealign.io.AtomicFiles;
+import featurealign.nn.Architecture;
 import featurealign.nn.LayerSpec;
 import featurealign.nn.Network;
 import featurealign.nn.NetworkSpec;
 import featurealign.nn.Shape;
+import featurealign.data.Batches;
 import featurealign.train.Adam;
+import featurealign.train.Checkpoint;
+import featurealign.train.GraphUpdate;
+import featurealign.train.TrainingDivergedException;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.LinkedHashSet;
 import java.util.Random;
 import java.util.function.Consumer;
-import java.util.zip.CRC32;
 
 /**
  * The kit's own judge: a small CNN classifier trained on a labelled image set, used to classify reconstructions and
@@ -57,9 +55,8 @@ import java.util.zip.CRC32;
  */
 public final class Judge {
 
-    /** Version of the file format (and of the training procedure): part of every cache key. */
-    public static final int FORMAT_VERSION = 2;
-    private static final byte[] MAGIC = "FAJUDGE\n".getBytes(StandardCharsets.US_ASCII);
+    /** Version of the training procedure: part of every cache key. */
+    public static final int TRAINING_VERSION = 2;
     private static final DataType DTYPE = DataType.FLOAT;
     /** Images per inference batch: big enough to keep ops busy, small enough for a few hundred MB at 32×32. */
     private static final int INFERENCE_BATCH = 500;
@@ -149,20 +146,8 @@ public final class Judge {
         List<Integer> stages = config.stageWidths().isEmpty()
                 ? JudgeConfig.automaticStages(image.dim(1), image.dim(2)) : config.stageWidths();
         LayerSpec activation = new LayerSpec.LeakyRelu(config.slope());
-        List<LayerSpec> layers = new ArrayList<>();
-        int channels = image.dim(0);
-        for (int w : stages) {
-            layers.add(new LayerSpec.Conv2d(channels, w, 3, 1, 1));
-            layers.add(activation);
-            layers.add(new LayerSpec.Conv2d(w, w, 3, 2, 1));
-            layers.add(activation);
-            channels = w;
-        }
-        layers.add(new LayerSpec.Flatten());
-        NetworkSpec trunk = new NetworkSpec("judge", image, layers);
-        int flat = trunk.output().dim(0);
-        return trunk.then("judge", List.of(new LayerSpec.Dense(flat, config.featureWidth()), activation,
-                new LayerSpec.Dense(config.featureWidth(), classes)));
+        return Architecture.convTrunk("judge", image, stages.stream().mapToInt(Integer::intValue).toArray(),
+                config.featureWidth(), activation).then("judge", List.of(new LayerSpec.Dense(config.featureWidth(), classes)));
     }
 
     // ---------------------------------------------------------------------------------------------------- training
@@ -200,10 +185,12 @@ public final class Judge {
         judge.network.initialize(config.seed());
         Map<String, INDArray> parameters = new LinkedHashMap<>();
         for (SDVariable v : judge.network.parameters()) parameters.put(v.name(), v.getArr());
-        List<String> names = List.copyOf(parameters.keySet());
         Adam adam = new Adam(config.learningRate(), 0.9, 0.999, 1e-8);
-        int n = data.size();
-        int stepsPerEpoch = (n + config.batchSize() - 1) / config.batchSize();
+        GraphUpdate update = new GraphUpdate("judge", judge.sd, parameters, adam);
+        // The judge's own seeded stream (java.util.Random), which every cached judge was trained with.
+        Batches batches = new Batches(data.size(), config.batchSize(), false,
+                epoch -> new Random(config.seed() * 1_000_003L + epoch));
+        int stepsPerEpoch = batches.batchesPerEpoch();
         int step = 0;
         double lastEpochLoss = Double.NaN;
         progress.accept(String.format(Locale.ROOT, "judge: training %s on %s (%d steps per epoch, %d epochs)",
@@ -212,37 +199,28 @@ public final class Judge {
         long totalSteps = (long) stepsPerEpoch * config.epochs();
         int imageSize = (int) data.image.size();
         for (int epoch = 0; epoch < config.epochs(); epoch++) {
-            int[] order = shuffled(n, new Random(config.seed() * 1_000_003L + epoch));
             Random augmentationRng = new Random(config.seed() * 7_000_003L + epoch);
             double lossSum = 0;
-            for (int s = 0; s < stepsPerEpoch; s++) {
-                int from = s * config.batchSize(), to = Math.min(n, from + config.batchSize());
-                int[] rows = Arrays.copyOfRange(order, from, to);
+            int s = 0;
+            for (int[] rows : batches.epoch(epoch)) {
                 double loss;
                 adam.setLearningRate(config.learningRate() * 0.5 * (1 + Math.cos(Math.PI * step / totalSteps)));
                 // x shares flat's buffer: only flat is closed.
                 try (INDArray flat = augmented(data, rows, config.augmentation(), augmentationRng, imageSize);
                      INDArray y = data.targets(rows)) {
                     INDArray x = flat.reshape('c', data.image.withBatch(rows.length));
-                    OutAndGrad out = GraphCalls.gradientsAndOutputs(judge.sd, Map.of("x", x, "labels", y),
-                            List.of("loss"), names);
-                    INDArray lossArray = out.getOutputs().get("loss");
-                    loss = lossArray.getDouble(0);
-                    lossArray.close();
-                    if (!Double.isFinite(loss)) {
-                        throw new IllegalStateException("judge training diverged: loss " + loss + " at epoch "
-                                + (epoch + 1) + " step " + (s + 1) + "; try a smaller learning rate than "
-                                + config.learningRate());
-                    }
-                    adam.update(parameters, out.getGradients());
-                    for (INDArray g : out.getGradients().values()) g.close();
+                    loss = update.run(Map.of("x", x, "labels", y), Map.of("loss", "loss"), Map.of()).total();
+                } catch (TrainingDivergedException e) {
+                    throw new TrainingDivergedException(e.getMessage() + " (epoch " + (epoch + 1) + "); try a smaller"
+                            + " learning rate than " + config.learningRate());
                 }
                 lossSum += loss;
                 step++;
+                s++;
                 if (step % GC_EVERY_STEPS == 0) System.gc();
-                if ((s + 1) % 100 == 0) {
+                if (s % 100 == 0) {
                     progress.accept(String.format(Locale.ROOT, "judge: epoch %d/%d step %d/%d loss %.4f (%.0f s)",
-                            epoch + 1, config.epochs(), s + 1, stepsPerEpoch, loss, seconds(start)));
+                            epoch + 1, config.epochs(), s, stepsPerEpoch, loss, seconds(start)));
                 }
             }
             lastEpochLoss = lossSum / stepsPerEpoch;
@@ -464,7 +442,7 @@ public final class Judge {
     /** The network as data. */
     public NetworkSpec spec() { return spec; }
 
-    /** Hex SHA-256 over architecture, training settings, training-data fingerprint and {@link #FORMAT_VERSION}. */
+    /** Hex SHA-256 over architecture, training settings, training-data fingerprint and {@link #TRAINING_VERSION}. */
     public String key() { return key; }
 
     /** What the judge was trained on and how. */
@@ -475,187 +453,164 @@ public final class Judge {
     }
 
     /**
-     * The cache key of a judge: hex SHA-256 over the format version, the network spec, the training settings and the
+     * The cache key of a judge: hex SHA-256 over the training version, the network spec, the training settings and the
      * training-data fingerprint.
      */
     static String cacheKey(Target target, NetworkSpec spec, JudgeConfig config, String dataFingerprint) {
-        String text = "featurealign judge v" + FORMAT_VERSION + " " + target + "\n" + spec + "\n" + config.trainingDescription()
+        String text = "featurealign judge v" + TRAINING_VERSION + " " + target + "\n" + spec + "\n" + config.trainingDescription()
                 + "\n" + dataFingerprint;
         return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     // ---------------------------------------------------------------------------------------------------- files
 
+    /** The {@link Checkpoint#kind()} of a judge's file. */
+    public static final String CHECKPOINT_KIND = "judge";
+
     /**
-     * Writes the judge atomically: magic, format version, payload length, payload (shape, classes, config, data
-     * fingerprint, key, summary, parameters as little-endian float32), CRC-32 of the payload.
+     * Writes the judge atomically as a {@link Checkpoint} (the format of a run's checkpoint) of kind
+     * {@value #CHECKPOINT_KIND}: its settings, data fingerprint, key and training summary as the config, its parameters
+     * as the arrays (float32, bit for bit), step = training steps; no noise state, optimiser or history.
      */
     public void save(Path file) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(image.rank());
-            for (int d : image.dims()) out.writeInt(d);
-            out.writeUTF(target.name());
-            out.writeInt(classes);
-            out.writeInt(config.stageWidths().size());
-            for (int w : config.stageWidths()) out.writeInt(w);
-            out.writeInt(config.featureWidth());
-            out.writeDouble(config.slope());
-            out.writeInt(config.epochs());
-            out.writeInt(config.batchSize());
-            out.writeDouble(config.learningRate());
-            out.writeLong(config.seed());
-            out.writeInt(config.trainingLimit());
-            Augmentation aug = config.augmentation();
-            out.writeInt(aug.maxShift());
-            out.writeBoolean(aug.horizontalFlip());
-            for (double v : new double[]{aug.blurProbability(), aug.minBlurSigma(), aug.maxBlurSigma(), aug.contrast(),
-                    aug.brightness(), aug.noiseProbability(), aug.maxNoiseStd()}) out.writeDouble(v);
-            out.writeUTF(dataFingerprint);
-            out.writeUTF(key);
-            out.writeUTF(summary.data());
-            out.writeUTF(summary.settings());
-            out.writeInt(summary.steps());
-            out.writeDouble(summary.finalEpochLoss());
-            out.writeDouble(summary.seconds());
-            List<SDVariable> params = network.parameters();
-            out.writeInt(params.size());
-            for (SDVariable v : params) {
-                INDArray a = v.getArr();
-                out.writeUTF(v.name());
-                out.writeInt(a.rank());
-                for (long d : a.shape()) out.writeLong(d);
-                float[] values = a.dup('c').data().asFloat();
-                ByteBuffer buffer = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-                buffer.asFloatBuffer().put(values);
-                out.write(buffer.array());
-            }
+        Properties p = new Properties();
+        p.setProperty("image", image.dim(0) + "," + image.dim(1) + "," + image.dim(2));
+        p.setProperty("target", target.name());
+        p.setProperty("classes", Integer.toString(classes));
+        p.setProperty("stageWidths", String.join(",", config.stageWidths().stream().map(String::valueOf).toList()));
+        p.setProperty("featureWidth", Integer.toString(config.featureWidth()));
+        p.setProperty("slope", Double.toString(config.slope()));
+        p.setProperty("epochs", Integer.toString(config.epochs()));
+        p.setProperty("batchSize", Integer.toString(config.batchSize()));
+        p.setProperty("learningRate", Double.toString(config.learningRate()));
+        p.setProperty("seed", Long.toString(config.seed()));
+        p.setProperty("trainingLimit", Integer.toString(config.trainingLimit()));
+        Augmentation aug = config.augmentation();
+        p.setProperty("augmentation.maxShift", Integer.toString(aug.maxShift()));
+        p.setProperty("augmentation.horizontalFlip", Boolean.toString(aug.horizontalFlip()));
+        double[] augValues = {aug.blurProbability(), aug.minBlurSigma(), aug.maxBlurSigma(), aug.contrast(), aug.brightness(),
+                aug.noiseProbability(), aug.maxNoiseStd()};
+        for (int i = 0; i < AUGMENTATION_VALUES.length; i++) {
+            p.setProperty("augmentation." + AUGMENTATION_VALUES[i], Double.toString(augValues[i]));
         }
-        byte[] payload = bytes.toByteArray();
-        CRC32 crc = new CRC32();
-        crc.update(payload);
-        AtomicFiles.write(file, stream -> {
-            DataOutputStream out = new DataOutputStream(stream);
-            out.write(MAGIC);
-            out.writeInt(FORMAT_VERSION);
-            out.writeLong(payload.length);
-            out.write(payload);
-            out.writeLong(crc.getValue());
-            out.flush();
-        });
+        p.setProperty("dataFingerprint", dataFingerprint);
+        p.setProperty("key", key);
+        p.setProperty("summary.data", summary.data());
+        p.setProperty("summary.settings", summary.settings());
+        p.setProperty("summary.finalEpochLoss", Double.toString(summary.finalEpochLoss()));
+        p.setProperty("summary.seconds", Double.toString(summary.seconds()));
+        Map<String, INDArray> arrays = new LinkedHashMap<>();
+        for (SDVariable v : network.parameters()) arrays.put(v.name(), v.getArr());
+        new Checkpoint(CHECKPOINT_KIND, p, summary.steps(), new byte[0], arrays, Map.of(), "").write(file);
     }
+
+    /** The augmentation's real-valued settings, in {@link Augmentation}'s constructor order after the shift and flip. */
+    private static final String[] AUGMENTATION_VALUES = {"blurProbability", "minBlurSigma", "maxBlurSigma", "contrast",
+            "brightness", "noiseProbability", "maxNoiseStd"};
 
     /**
      * Reads a judge written by {@link #save}.
      *
-     * @throws JudgeFileException naming the file when it is missing, not a judge file, of another format version,
-     *                            truncated, corrupt (CRC), or when its parameters do not fit the architecture it
-     *                            declares
+     * @throws JudgeFileException naming the file when it is missing, not a complete checkpoint, a checkpoint of another
+     *                            kind, missing or malformed in a setting (named), or when its key or parameters do not
+     *                            fit the architecture it declares
      */
     public static Judge load(Path file) throws IOException {
-        byte[] all;
+        Checkpoint c;
         try {
-            all = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new JudgeFileException(file, "does not exist", e);
+            c = Checkpoint.read(file);
+        } catch (Checkpoint.CheckpointException e) {
+            throw new JudgeFileException(file, e.reason(), e);
         }
-        int prefix = Math.min(all.length, MAGIC.length);
-        if (!Arrays.equals(all, 0, prefix, MAGIC, 0, prefix)) {
-            throw new JudgeFileException(file, "not a judge file (expected it to start with \"FAJUDGE\")");
+        if (!CHECKPOINT_KIND.equals(c.kind())) {
+            throw new JudgeFileException(file, "a checkpoint of kind '" + c.kind() + "', not a judge (kind '" + CHECKPOINT_KIND + "')");
         }
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all))) {
-            in.readFully(new byte[MAGIC.length]);
-            int version = in.readInt();
-            if (version != FORMAT_VERSION) {
-                throw new JudgeFileException(file, "format version " + version + ", expected " + FORMAT_VERSION
-                        + "; delete it so the judge is retrained");
-            }
-            long length = in.readLong();
-            int headerBytes = MAGIC.length + 4 + 8;
-            if (length < 0 || length != all.length - headerBytes - 8L) {
-                throw new JudgeFileException(file, "truncated or padded: header says " + length + " payload bytes, "
-                        + "file has " + Math.max(0, all.length - headerBytes - 8L));
-            }
-            byte[] payload = new byte[(int) length];
-            in.readFully(payload);
-            long storedCrc = in.readLong();
-            CRC32 crc = new CRC32();
-            crc.update(payload);
-            if (crc.getValue() != storedCrc) {
-                throw new JudgeFileException(file, "corrupt: CRC-32 of the contents does not match");
-            }
-            return parse(file, payload);
-        } catch (EOFException e) {
-            throw new JudgeFileException(file, "truncated (ended inside the header)", e);
-        }
-    }
-
-    private static Judge parse(Path file, byte[] payload) throws IOException {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(payload))) {
-            int rank = in.readInt();
-            if (rank != 3) throw new JudgeFileException(file, "image rank " + rank + ", expected 3 ([C,H,W])");
-            Shape image = Shape.image(in.readInt(), in.readInt(), in.readInt());
-            String targetName = in.readUTF();
+        Settings p = new Settings(file, c.config());
+        try {
+            int[] dims = p.ints("image");
+            if (dims.length != 3) throw new JudgeFileException(file, "config.properties: image = '" + p.text("image") + "', expected C,H,W");
+            Shape image = Shape.image(dims[0], dims[1], dims[2]);
             Target target;
             try {
-                target = Target.valueOf(targetName);
+                target = Target.valueOf(p.text("target"));
             } catch (IllegalArgumentException e) {
-                throw new JudgeFileException(file, "target '" + targetName + "', expected one of " + Arrays.toString(Target.values()));
+                throw new JudgeFileException(file, "config.properties: target = '" + p.text("target") + "', expected one of "
+                        + Arrays.toString(Target.values()));
             }
-            int classes = in.readInt();
-            int stageCount = in.readInt();
-            if (stageCount < 0 || stageCount > 64) throw new JudgeFileException(file, "implausible stage count " + stageCount);
-            List<Integer> stages = new ArrayList<>();
-            for (int i = 0; i < stageCount; i++) stages.add(in.readInt());
-            int featureWidth = in.readInt();
-            double slope = in.readDouble();
-            int epochs = in.readInt(), batchSize = in.readInt();
-            double learningRate = in.readDouble();
-            long seed = in.readLong();
-            int limit = in.readInt();
-            Augmentation augmentation = new Augmentation(in.readInt(), in.readBoolean(), in.readDouble(), in.readDouble(),
-                    in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble());
-            JudgeConfig config = new JudgeConfig(stages, featureWidth, slope, epochs, batchSize, learningRate, seed, limit,
-                    augmentation);
-            String fingerprint = in.readUTF();
-            String storedKey = in.readUTF();
-            TrainingSummary summary = new TrainingSummary(in.readUTF(), in.readUTF(), in.readInt(), in.readDouble(),
-                    in.readDouble());
-            Judge judge = new Judge(image, target, classes, config, fingerprint, summary);
-            if (!judge.key.equals(storedKey)) {
+            List<Integer> stages = Arrays.stream(p.ints("stageWidths")).boxed().toList();
+            double[] augValues = new double[AUGMENTATION_VALUES.length];
+            for (int i = 0; i < augValues.length; i++) augValues[i] = p.real("augmentation." + AUGMENTATION_VALUES[i]);
+            Augmentation augmentation = new Augmentation(p.whole("augmentation.maxShift"), p.bool("augmentation.horizontalFlip"),
+                    augValues[0], augValues[1], augValues[2], augValues[3], augValues[4], augValues[5], augValues[6]);
+            JudgeConfig config = new JudgeConfig(stages, p.whole("featureWidth"), p.real("slope"), p.whole("epochs"),
+                    p.whole("batchSize"), p.real("learningRate"), p.wholeLong("seed"), p.whole("trainingLimit"), augmentation);
+            TrainingSummary summary = new TrainingSummary(p.text("summary.data"), p.text("summary.settings"),
+                    Math.toIntExact(c.step()), p.real("summary.finalEpochLoss"), p.real("summary.seconds"));
+            Judge judge = new Judge(image, target, p.whole("classes"), config, p.text("dataFingerprint"), summary);
+            if (!judge.key.equals(p.text("key"))) {
                 throw new JudgeFileException(file, "its key does not match its architecture and settings under this "
                         + "version of the kit (architecture changed?); delete it so the judge is retrained");
             }
-            int count = in.readInt();
             List<SDVariable> params = judge.network.parameters();
-            if (count != params.size()) {
-                throw new JudgeFileException(file, count + " parameter arrays, the architecture " + judge.spec.name()
-                        + " " + image + " → " + classes + " needs " + params.size());
+            Set<String> expected = new LinkedHashSet<>();
+            for (SDVariable v : params) expected.add(v.name());
+            if (!c.arrays().keySet().equals(expected)) {
+                throw new JudgeFileException(file, "parameter arrays " + c.arrays().keySet() + ", the architecture "
+                        + judge.spec.name() + " " + image + " → " + judge.classes + " needs " + expected);
             }
-            for (SDVariable v : params) {
-                String name = in.readUTF();
-                int r = in.readInt();
-                if (r < 1 || r > 8) throw new JudgeFileException(file, "parameter " + name + " has rank " + r);
-                long[] shape = new long[r];
-                for (int i = 0; i < r; i++) shape[i] = in.readLong();
-                if (!name.equals(v.name()) || !Arrays.equals(shape, v.getShape())) {
-                    throw new JudgeFileException(file, "parameter " + name + " " + Arrays.toString(shape)
-                            + " does not match the architecture's " + v.name() + " " + Arrays.toString(v.getShape()));
-                }
-                long length = 1;
-                for (long d : shape) length *= d;
-                byte[] raw = new byte[Math.toIntExact(length * 4)];
-                in.readFully(raw);
-                float[] values = new float[(int) length];
-                ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
-                judge.setParameter(name, Nd4j.create(values, shape, 'c'));
-            }
-            if (in.available() != 0) throw new JudgeFileException(file, in.available() + " unexpected trailing bytes");
+            for (SDVariable v : params) judge.setParameter(v.name(), c.array(file, v.name(), v.getArr()));
             return judge;
-        } catch (EOFException e) {
-            throw new JudgeFileException(file, "truncated contents", e);
+        } catch (Checkpoint.CheckpointException e) {
+            throw new JudgeFileException(file, e.reason(), e);
         } catch (IllegalArgumentException e) {
             throw new JudgeFileException(file, "invalid settings: " + e.getMessage(), e);
+        }
+    }
+
+    /** A judge file's config.properties, read field by field with errors that name the file and the field. */
+    private record Settings(Path file, Properties properties) {
+        String text(String key) throws JudgeFileException {
+            String v = properties.getProperty(key);
+            if (v == null) throw new JudgeFileException(file, "config.properties: no '" + key + "'");
+            return v;
+        }
+
+        int whole(String key) throws JudgeFileException { return (int) number(key, "a whole number", Integer::parseInt); }
+
+        long wholeLong(String key) throws JudgeFileException { return (long) number(key, "a whole number", Long::parseLong); }
+
+        double real(String key) throws JudgeFileException { return (double) number(key, "a number", Double::parseDouble); }
+
+        boolean bool(String key) throws JudgeFileException {
+            String v = text(key);
+            if (!v.equals("true") && !v.equals("false")) {
+                throw new JudgeFileException(file, "config.properties: " + key + " = '" + v + "', expected true or false");
+            }
+            return Boolean.parseBoolean(v);
+        }
+
+        int[] ints(String key) throws JudgeFileException {
+            String v = text(key).trim();
+            if (v.isEmpty()) return new int[0];
+            String[] parts = v.split(",");
+            int[] out = new int[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                try {
+                    out[i] = Integer.parseInt(parts[i].trim());
+                } catch (NumberFormatException e) {
+                    throw new JudgeFileException(file, "config.properties: " + key + " = '" + v + "', expected whole numbers separated by commas");
+                }
+            }
+            return out;
+        }
+
+        private Object number(String key, String expected, java.util.function.Function<String, Object> parse) throws JudgeFileException {
+            String v = text(key);
+            try {
+                return parse.apply(v.trim());
+            } catch (NumberFormatException e) {
+                throw new JudgeFileException(file, "config.properties: " + key + " = '" + v + "', expected " + expected);
+            }
         }
     }
 
@@ -796,18 +751,6 @@ public final class Judge {
             throw new IllegalArgumentException(what + ": pixels must be in [0,1], found values in [" + min + ", "
                     + max + "]" + (Double.isNaN(min) || Double.isNaN(max) ? " (NaN)" : ""));
         }
-    }
-
-    private static int[] shuffled(int n, Random rng) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = order[i];
-            order[i] = order[j];
-            order[j] = t;
-        }
-        return order;
     }
 
     private static double seconds(long startNanos) { return (System.nanoTime() - startNanos) / 1e9; }

@@ -84,6 +84,15 @@ public record Architecture(String name, Shape image, int[] stageWidths, int hidd
 
     /** The shared trunk: conv stages, flatten, dense to {@code hidden}, each followed by {@code activation}. */
     public NetworkSpec trunk(String netName, LayerSpec activation) {
+        return convTrunk(netName, image, stageWidths, hidden, activation);
+    }
+
+    /**
+     * The kit's convolutional trunk, for any image {@code [C,H,W]}: per stage width w, conv 3×3 stride 1 → w and conv
+     * 3×3 stride 2 → w; then flatten and dense → {@code hidden}; each conv and the dense followed by {@code activation}.
+     * The encoder, the discriminator, the memory network and the judge are this trunk with their own heads.
+     */
+    public static NetworkSpec convTrunk(String netName, Shape image, int[] stageWidths, int hidden, LayerSpec activation) {
         List<LayerSpec> layers = new ArrayList<>();
         int c = image.dim(0);
         Shape s = image;

@@ -208,12 +208,17 @@ public record Checkpoint(String kind, Properties config, long step, byte[] noise
     /** A checkpoint file that cannot be used, with the file and the reason. */
     public static final class CheckpointException extends IOException {
         private final Path file;
+        private final String reason;
 
         public CheckpointException(Path file, String reason) {
             super(file + ": " + reason);
             this.file = file;
+            this.reason = reason;
         }
 
         public Path file() { return file; }
+
+        /** What is wrong with the file, without its name. */
+        public String reason() { return reason; }
     }
 }

@@ -3,6 +3,7 @@ package featurealign.eval;
 import featurealign.eval.JudgeFixtures.Labelled;
 import featurealign.nn.LayerSpec;
 import featurealign.nn.Shape;
+import featurealign.train.Checkpoint;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,13 +12,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.zip.CRC32;
+import java.util.Map;
+import java.util.Properties;
 
 import static org.nd4j.linalg.ops.transforms.Transforms.abs;
 
@@ -84,7 +86,7 @@ class JudgeTest {
 
     @Test
     void saveLoadRoundTripGivesIdenticalPredictionsAndFeatures(@TempDir Path dir) throws IOException {
-        Path file = dir.resolve("judge.bin");
+        Path file = dir.resolve("judge.zip");
         judge.save(file);
         Judge loaded = Judge.load(file);
         assertEquals(judge.key(), loaded.key());
@@ -97,60 +99,84 @@ class JudgeTest {
     }
 
     @Test
+    void aJudgeIsStoredAsACheckpointOfKindJudge(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("judge.zip");
+        judge.save(file);
+        Checkpoint c = Checkpoint.read(file);
+        assertEquals(Judge.CHECKPOINT_KIND, c.kind());
+        assertEquals(judge.summary().steps(), c.step());
+        assertEquals(judge.key(), c.config().getProperty("key"));
+        assertEquals(judge.spec().parameterCount(), c.arrays().values().stream().mapToLong(INDArray::length).sum());
+    }
+
+    @Test
     void damagedFilesGiveAClearErrorNamingTheFile(@TempDir Path dir) throws IOException {
-        Path good = dir.resolve("judge.bin");
+        Path good = dir.resolve("judge.zip");
         judge.save(good);
         byte[] bytes = Files.readAllBytes(good);
 
-        Path flipped = dir.resolve("flipped.bin");
+        Path flipped = dir.resolve("flipped.zip");
         byte[] f = bytes.clone();
-        f[f.length / 2] ^= 0x40;
+        f[f.length / 2] ^= 0x40; // inside a parameter array: the entry's CRC no longer matches
         Files.write(flipped, f);
-        assertLoadFails(flipped, "corrupt");
+        assertLoadFails(flipped, "damaged");
 
-        Path truncated = dir.resolve("truncated.bin");
+        Path truncated = dir.resolve("truncated.zip");
         Files.write(truncated, Arrays.copyOf(bytes, bytes.length - 100));
         assertLoadFails(truncated, "truncated");
 
-        Path tiny = dir.resolve("tiny.bin");
-        Files.write(tiny, Arrays.copyOf(bytes, 10));
-        assertLoadFails(tiny, "truncated");
-
-        Path text = dir.resolve("text.bin");
+        Path text = dir.resolve("text.zip");
         Files.writeString(text, "this is not a judge at all, just some text");
-        assertLoadFails(text, "not a judge file");
+        assertLoadFails(text, "not a checkpoint");
 
-        Path version = dir.resolve("version.bin");
-        byte[] v = bytes.clone();
-        ByteBuffer.wrap(v).putInt(8, Judge.FORMAT_VERSION + 1);
-        Files.write(version, v);
-        assertLoadFails(version, "format version " + (Judge.FORMAT_VERSION + 1));
+        Path run = dir.resolve("run.zip");
+        Checkpoint c = Checkpoint.read(good);
+        new Checkpoint("fa-vae-gan", c.config(), c.step(), c.noiseState(), c.arrays(), c.optimizers(), c.historyCsv()).write(run);
+        assertLoadFails(run, "not a judge");
 
-        assertLoadFails(dir.resolve("missing.bin"), "does not exist");
+        assertLoadFails(dir.resolve("missing.zip"), "no such checkpoint file");
+    }
+
+    @Test
+    void aMissingOrMalformedSettingIsNamed(@TempDir Path dir) throws IOException {
+        Path good = dir.resolve("judge.zip");
+        judge.save(good);
+        Checkpoint c = Checkpoint.read(good);
+
+        Properties missing = (Properties) c.config().clone();
+        missing.remove("featureWidth");
+        Path noWidth = dir.resolve("no-width.zip");
+        new Checkpoint(c.kind(), missing, c.step(), c.noiseState(), c.arrays(), c.optimizers(), c.historyCsv()).write(noWidth);
+        assertLoadFails(noWidth, "no 'featureWidth'");
+
+        Properties malformed = (Properties) c.config().clone();
+        malformed.setProperty("epochs", "two");
+        Path badEpochs = dir.resolve("bad-epochs.zip");
+        new Checkpoint(c.kind(), malformed, c.step(), c.noiseState(), c.arrays(), c.optimizers(), c.historyCsv()).write(badEpochs);
+        assertLoadFails(badEpochs, "epochs = 'two', expected a whole number");
     }
 
     /**
-     * A file whose declared architecture differs from the key it carries (here: feature width 16 rewritten to 32 with
-     * a valid CRC) must be refused, not loaded with mismatched weights.
+     * A file whose declared architecture differs from the key it carries (here: feature width 16 rewritten to 32) must
+     * be refused, not loaded with mismatched weights; and so must parameters that do not fit the architecture.
      */
     @Test
     void mismatchedArchitectureIsRefused(@TempDir Path dir) throws IOException {
-        Path good = dir.resolve("judge.bin");
+        Path good = dir.resolve("judge.zip");
         judge.save(good);
-        byte[] bytes = Files.readAllBytes(good);
-        int payloadStart = 8 + 4 + 8;
-        // payload: rank, C, H, W, target name (2-byte length + "CLASSES"), classes, stage count, 2 stage widths, then
-        // the feature width
-        int featureWidthAt = payloadStart + 4 * 8 + 2 + "CLASSES".length();
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        assertEquals(16, buffer.getInt(featureWidthAt), "test assumption about the file layout");
-        buffer.putInt(featureWidthAt, 32);
-        CRC32 crc = new CRC32();
-        crc.update(bytes, payloadStart, bytes.length - payloadStart - 8);
-        buffer.putLong(bytes.length - 8, crc.getValue());
-        Path edited = dir.resolve("edited.bin");
-        Files.write(edited, bytes);
+        Checkpoint c = Checkpoint.read(good);
+        assertEquals("16", c.config().getProperty("featureWidth"), "test assumption about the judge");
+        Properties wider = (Properties) c.config().clone();
+        wider.setProperty("featureWidth", "32");
+        Path edited = dir.resolve("edited.zip");
+        new Checkpoint(c.kind(), wider, c.step(), c.noiseState(), c.arrays(), c.optimizers(), c.historyCsv()).write(edited);
         assertLoadFails(edited, "does not match its architecture");
+
+        Map<String, INDArray> fewer = new LinkedHashMap<>(c.arrays());
+        fewer.remove(fewer.keySet().iterator().next());
+        Path lacking = dir.resolve("lacking.zip");
+        new Checkpoint(c.kind(), c.config(), c.step(), c.noiseState(), fewer, c.optimizers(), c.historyCsv()).write(lacking);
+        assertLoadFails(lacking, "parameter arrays");
     }
 
     private static void assertLoadFails(Path file, String expected) {
@@ -162,7 +188,7 @@ class JudgeTest {
 
     @Test
     void loadOrTrainReusesOnlyAJudgeWithTheSameDataAndSettings(@TempDir Path dir) throws IOException {
-        Path cache = dir.resolve("cache/judge.bin");
+        Path cache = dir.resolve("cache/judge.zip");
         Labelled small = JudgeFixtures.squares(96, 5);
         JudgeConfig quick = SMALL.withEpochs(1);
         List<String> log = new ArrayList<>();
@@ -193,7 +219,7 @@ class JudgeTest {
         Files.writeString(cache, "garbage");
         log.clear();
         Judge rebuilt = Judge.loadOrTrain(cache, small.images(), small.labels(), CLASSES, quick, log::add);
-        assertTrue(log.stream().anyMatch(s -> s.contains("not a judge file")), log.toString());
+        assertTrue(log.stream().anyMatch(s -> s.contains("not a complete checkpoint")), log.toString());
         assertEquals(first.key(), rebuilt.key());
         assertEquals(first.key(), Judge.load(cache).key());
     }
