@@ -1,6 +1,6 @@
 package featurealign.eval;
 
-import featurealign.runtime.GraphCalls;
+import featurealign.runtime.NativeMemory;
 
 import featurealign.data.ImageSet;
 import featurealign.nn.Architecture;
@@ -101,6 +101,7 @@ public final class Judge {
     private TrainingSummary summary;
     private final SameDiff sd;
     private final Network network;
+    private final NativeMemory memory = NativeMemory.withDefaults();
 
     private Judge(Shape image, Target target, int classes, JudgeConfig config, String dataFingerprint,
                   TrainingSummary summary) {
@@ -186,7 +187,7 @@ public final class Judge {
         Map<String, INDArray> parameters = new LinkedHashMap<>();
         for (SDVariable v : judge.network.parameters()) parameters.put(v.name(), v.getArr());
         Adam adam = new Adam(config.learningRate(), 0.9, 0.999, 1e-8);
-        GraphUpdate update = new GraphUpdate("judge", judge.sd, parameters, adam);
+        GraphUpdate update = new GraphUpdate("judge", judge.sd, parameters, adam, judge.memory);
         // The judge's own seeded stream (java.util.Random), which every cached judge was trained with.
         Batches batches = new Batches(data.size(), config.batchSize(), false,
                 epoch -> new Random(config.seed() * 1_000_003L + epoch));
@@ -227,6 +228,7 @@ public final class Judge {
             progress.accept(String.format(Locale.ROOT, "judge: epoch %d/%d mean loss %.4f (%.0f s)",
                     epoch + 1, config.epochs(), lastEpochLoss, seconds(start)));
         }
+        judge.memory.releaseFreeBuffers(); // a judge lives beside a model's memory: it keeps no buffers between calls
         System.gc();
         judge.summary = new TrainingSummary(data.description, config.trainingDescription(), step, lastEpochLoss,
                 seconds(start));
@@ -410,12 +412,13 @@ public final class Judge {
                     NDArrayIndex.all());
             try (INDArray x = floatCopy(view)) {
                 requireUnitRange(x, "images[" + from + ".." + to + ")");
-                Map<String, INDArray> out = GraphCalls.outputs(sd, Map.of("x", x), output);
+                Map<String, INDArray> out = memory.outputs(sd, Map.of("x", x), output);
                 try (INDArray values = out.get(output)) {
                     consumer.accept((int) from, values);
                 }
             }
         }
+        memory.releaseFreeBuffers();
         System.gc();
     }
 

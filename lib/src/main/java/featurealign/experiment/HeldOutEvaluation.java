@@ -3,7 +3,6 @@ package featurealign.experiment;
 import featurealign.data.ImageSet;
 import featurealign.eval.ImageMetrics;
 import featurealign.eval.Judge;
-import featurealign.runtime.GraphCalls;
 import featurealign.train.Conditioning;
 import featurealign.train.FaModel;
 import featurealign.train.FaTrainer;
@@ -174,7 +173,7 @@ public final class HeldOutEvaluation implements FaTrainer.Evaluator {
         try (Measured m = measure(model, step)) {
             return m.values();
         } finally {
-            GraphCalls.releaseFreeBuffers(); // the evaluation's batch sizes are not training's
+            model.memory().releaseFreeBuffers(); // the evaluation's batch sizes are not training's
         }
     }
 }

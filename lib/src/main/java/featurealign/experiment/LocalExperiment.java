@@ -111,7 +111,6 @@ public final class LocalExperiment {
             long s = training.optimizer().step();
             int perEpoch = batches.batchesPerEpoch();
             int[] idx = batches.epoch((int) (s / perEpoch)).get((int) (s % perEpoch));
-            featurealign.runtime.GraphCalls.beginBatch(idx.length);
             INDArray x = trainSet.toNCHW(idx, DataType.FLOAT);
             var r = training.run(x);
             long step = training.optimizer().step();
@@ -126,7 +125,7 @@ public final class LocalExperiment {
                         rate, Progress.duration((steps - step) / rate), r.total());
             }
         }
-        featurealign.runtime.GraphCalls.releaseFreeBuffers();
+        training.memory().releaseFreeBuffers();
         byte[] csv = history.write().toString("csv").getBytes(StandardCharsets.UTF_8);
         AtomicFiles.write(outputDir.resolve("local-history.csv"), o -> o.write(csv));
     }

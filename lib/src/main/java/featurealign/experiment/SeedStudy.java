@@ -2,7 +2,6 @@ package featurealign.experiment;
 
 import featurealign.eval.MetricsTable;
 import featurealign.io.AtomicFiles;
-import featurealign.runtime.GraphCalls;
 import featurealign.train.FaTrainer;
 import featurealign.train.RunConfig;
 import tech.tablesaw.api.DoubleColumn;
@@ -178,13 +177,14 @@ public final class SeedStudy {
         for (long s : seeds) {
             Path dir = runDir(base, s);
             out.println("== seed " + s + " (" + (tables.size() + failures.size() + 1) + " of " + count + ") in " + dir);
+            Experiment e = null;
             try {
                 Path from = branchBase == null ? null
                         : FaTrainer.ganStartCheckpoint(runDir(branchBase, s).resolve("checkpoint.zip"));
                 if (from != null && !Files.isRegularFile(from)) {
                     throw new IllegalStateException("no " + from + " to branch from (runs keep it when they reach ganStartStep)");
                 }
-                Experiment e = Experiment.open(config.withSeed(s), dir, data, from);
+                e = Experiment.open(config.withSeed(s), dir, data, from);
                 long t0 = System.nanoTime();
                 e.train(out, 10);
                 out.printf(Locale.ROOT, "seed %d: %d steps, %.1f s in this session%n", s, e.trainer().step(), (System.nanoTime() - t0) / 1e9);
@@ -195,7 +195,8 @@ public final class SeedStudy {
                 failures.add("seed " + s + " (" + dir + "): " + ex);
                 out.println("seed " + s + " FAILED: " + ex);
             } finally {
-                GraphCalls.releaseFreeBuffers(); // the next seed builds its own graphs; free this one's buffers first
+                // The next seed builds its own model: free this one's buffers first.
+                if (e != null) e.trainer().model().memory().releaseFreeBuffers();
                 System.gc();
             }
         }

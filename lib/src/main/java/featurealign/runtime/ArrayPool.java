@@ -25,7 +25,7 @@ import java.util.Map;
  * release of an array object whose buffer was already handed out again under a new array (ignored: each buffer
  * remembers the id of the array it was last handed out as). Buffers handed out are held only weakly, so an array the
  * caller drops is freed by ND4J as usual. Free buffers past {@link #maxFreeBytes()} are closed, least recently
- * released first. Its methods are synchronized: a session used outside {@link GraphCalls} (which runs calls one at
+ * released first. Its methods are synchronized: a session used outside {@link NativeMemory} (which runs calls one at
  * a time) on another thread cannot corrupt it.
  */
 public final class ArrayPool extends AbstractMemoryMgr {

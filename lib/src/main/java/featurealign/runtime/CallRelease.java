@@ -21,7 +21,7 @@ import java.util.*;
  * <p>
  * Safe by construction: a buffer is released only when every value sharing it (views, aliases) is dead, never when it
  * belongs to a variable, constant or fed array, and never for a requested output. One is attached per watched graph
- * (a graph's gradient function, or the graph itself for forward calls) and active only inside {@link GraphCalls}' calls.
+ * (a graph's gradient function, or the graph itself for forward calls) and active only inside {@link NativeMemory}' calls.
  */
 final class CallRelease extends BaseListener {
 
@@ -59,7 +59,7 @@ final class CallRelease extends BaseListener {
             if (in != null) for (String name : in) remaining.merge(name, 1, Integer::sum);
         }
         pinned = new HashSet<>(pinnedNames);
-        protectedRoots = GraphCalls.protectedRoots(fed, graphs);
+        protectedRoots = NativeMemory.protectedRoots(fed, graphs);
         releasedBytes = 0;
     }
 
@@ -86,7 +86,7 @@ final class CallRelease extends BaseListener {
             INDArray a = outputs[i];
             if (a == null || a.wasClosed()) continue;
             String name = outNames.get(i);
-            long root = GraphCalls.rootAddress(a);
+            long root = NativeMemory.rootAddress(a);
             rootOf.put(name, root);
             idOf.put(name, a.getId());
             liveByRoot.computeIfAbsent(root, k -> new HashSet<>()).add(name);

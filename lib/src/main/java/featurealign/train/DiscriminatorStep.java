@@ -2,6 +2,7 @@ package featurealign.train;
 
 import featurealign.align.Losses;
 import featurealign.nn.Architecture;
+import featurealign.runtime.NativeMemory;
 import featurealign.nn.Network;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -40,8 +41,11 @@ public final class DiscriminatorStep implements TrainingStep<DiscriminatorStep.B
     private final Map<String, INDArray> parameters = new LinkedHashMap<>();
     private final GraphUpdate update;
 
-    /** Declares D ({@link Architecture#discriminator()}) and initialises it from {@code seed}; {@code optimizer} is D's Adam. */
-    public DiscriminatorStep(Architecture architecture, DataType dataType, long seed, Adam optimizer) {
+    /**
+     * Declares D ({@link Architecture#discriminator()}) and initialises it from {@code seed}; {@code optimizer} is D's
+     * Adam, {@code memory} the memory its graph calls go through.
+     */
+    public DiscriminatorStep(Architecture architecture, DataType dataType, long seed, Adam optimizer, NativeMemory memory) {
         this.dataType = dataType;
         this.sd = SameDiff.create();
         this.discriminator = Network.declare(sd, architecture.discriminator(), dataType);
@@ -51,7 +55,7 @@ public final class DiscriminatorStep implements TrainingStep<DiscriminatorStep.B
         lossName = Losses.leastSquares(discriminator.forward(images, true).output(), target).name();
         sd.setLossVariables(lossName);
         for (SDVariable v : discriminator.parameters()) parameters.put(v.name(), v.getArr());
-        update = new GraphUpdate("discriminator", sd, parameters, optimizer);
+        update = new GraphUpdate("discriminator", sd, parameters, optimizer, memory);
     }
 
     public Network discriminator() { return discriminator; }

@@ -4,7 +4,7 @@ import featurealign.align.AlignmentOptions;
 import featurealign.align.FeatureAlignment;
 import featurealign.nn.Architecture;
 import featurealign.nn.Encoder;
-import featurealign.runtime.GraphCalls;
+import featurealign.runtime.NativeMemory;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -31,11 +31,13 @@ final class FaInference {
     private final AlignmentOptions options;
     private final String muName, logVarName;
     private final Names aligned, alignedOnce;
+    private final NativeMemory memory;
 
     /** The image and probe outputs of one alignment. */
     private record Names(String image, String probe) {}
 
-    FaInference(Encoder encoder, Architecture arch, AlignmentOptions options, DataType dt) {
+    FaInference(Encoder encoder, Architecture arch, AlignmentOptions options, DataType dt, NativeMemory memory) {
+        this.memory = memory;
         this.arch = arch;
         this.dt = dt;
         this.options = options;
@@ -61,7 +63,7 @@ final class FaInference {
         arch.image().requireMatches(images.shape(), "images");
         INDArray[] out = byChunks(images.size(0), (start, end) -> {
             INDArray x = Transforms.max(Transforms.min(images.get(NDArrayIndex.interval(start, end)).castTo(dt), 0.99, true), 0.01, false);
-            Map<String, INDArray> o = GraphCalls.outputs(sd, Map.of("x", x), muName, logVarName);
+            Map<String, INDArray> o = memory.outputs(sd, Map.of("x", x), muName, logVarName);
             return new INDArray[]{o.get(muName), o.get(logVarName)};
         });
         return new FaModel.Posterior(out[0], out[1]);
@@ -116,12 +118,12 @@ final class FaInference {
 
     /** The image and, if asked, the probe (a copy of the image when there is no squash). */
     private FaModel.Aligned outputs(Map<String, INDArray> feed, Names names, boolean withProbe) {
-        if (!withProbe) return new FaModel.Aligned(GraphCalls.outputs(sd, feed, names.image()).get(names.image()), null);
+        if (!withProbe) return new FaModel.Aligned(memory.outputs(sd, feed, names.image()).get(names.image()), null);
         if (names.probe().equals(names.image())) {
-            INDArray image = GraphCalls.outputs(sd, feed, names.image()).get(names.image());
+            INDArray image = memory.outputs(sd, feed, names.image()).get(names.image());
             return new FaModel.Aligned(image, image.dup());
         }
-        Map<String, INDArray> out = GraphCalls.outputs(sd, feed, names.image(), names.probe());
+        Map<String, INDArray> out = memory.outputs(sd, feed, names.image(), names.probe());
         return new FaModel.Aligned(out.get(names.image()), out.get(names.probe()));
     }
 

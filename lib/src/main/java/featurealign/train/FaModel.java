@@ -4,6 +4,7 @@ import featurealign.align.AlignmentOptions;
 import featurealign.nn.Architecture;
 import featurealign.nn.Encoder;
 import featurealign.nn.Generator;
+import featurealign.runtime.NativeMemory;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,7 +20,8 @@ import java.util.*;
  * It composes its parts, each with its own SameDiff graph built once; the graphs share the networks' parameter arrays,
  * so an Adam update made in one is seen by all: the three {@link TrainingStep}s ({@link FaVaeEncoderStep},
  * {@link GeneratorStep}, {@link DiscriminatorStep}), the encoder's inference graph ({@link FaInference}: posterior and
- * feature alignment, no gradients) and G's inference graph ({@link Refiner}).
+ * feature alignment, no gradients) and G's inference graph ({@link Refiner}). All of them call their graphs through
+ * the model's one {@link NativeMemory}, and a training iteration runs in one of its scopes.
  */
 public final class FaModel {
 
@@ -39,6 +41,7 @@ public final class FaModel {
     private final RunConfig config;
     private final Architecture arch;
     private final DataType dt;
+    private final NativeMemory memory = NativeMemory.withDefaults();
     private final FaVaeEncoderStep encoderStep;
     private final FaInference inference;
     // The GAN's parts (null without GAN): the discriminator step owns D, the generator step owns G and shares D.
@@ -56,23 +59,27 @@ public final class FaModel {
         this.dt = config.dataType();
         long seed = config.seed();
         GanOptions gan = config.ganOptions();
-        encoderStep = new FaVaeEncoderStep(arch, config.alignment(), dt, seed, config.clampWeights(), adam(config.learningRate()));
-        inference = new FaInference(encoderStep.encoder(), arch, config.alignment(), dt);
+        encoderStep = new FaVaeEncoderStep(arch, config.alignment(), dt, seed, config.clampWeights(), adam(config.learningRate()),
+                memory);
+        inference = new FaInference(encoderStep.encoder(), arch, config.alignment(), dt, memory);
         if (!config.gan()) {
             discriminatorStep = null;
             generatorStep = null;
             refiner = null;
             return;
         }
-        discriminatorStep = new DiscriminatorStep(arch, dt, seed, adam(gan.discriminatorRate(config.learningRate())));
+        discriminatorStep = new DiscriminatorStep(arch, dt, seed, adam(gan.discriminatorRate(config.learningRate())), memory);
         generatorStep = new GeneratorStep(arch, dt, seed, gan, config.alignment().squash(), config.perceptualWeight(),
-                discriminatorStep.discriminator(), encoderStep.encoder(), adam(gan.generatorRate(config.learningRate())));
-        refiner = new Refiner(generatorStep, arch, dt, gan.ema());
+                discriminatorStep.discriminator(), encoderStep.encoder(), adam(gan.generatorRate(config.learningRate())), memory);
+        refiner = new Refiner(generatorStep, arch, dt, gan.ema(), memory);
     }
 
     private Adam adam(double learningRate) { return new Adam(learningRate, config.beta1(), config.beta2(), 1e-8); }
 
     public RunConfig config() { return config; }
+
+    /** The native memory every graph call of this model goes through. */
+    public NativeMemory memory() { return memory; }
 
     public Architecture architecture() { return arch; }
 
@@ -177,17 +184,17 @@ public final class FaModel {
         int batch = (int) images.size(0);
         arch.image().requireMatches(images.shape(), "training images");
         if (arch.conditioning() > 0) requireCondition(condition, batch, arch);
-        List<INDArray> owned = new ArrayList<>(); // this step's inputs and intermediates, closed at its end
-        try {
+        // The scope closes this step's inputs and intermediates at its end (not at the next GC).
+        try (NativeMemory.Scope scope = memory.batch(batch)) {
             // Encoder (§4): the clamped batch, ε, β and r0; one update of the encoder.
-            INDArray x = own(owned, Transforms.max(Transforms.min(images.castTo(dt), 0.99, true), 0.01, false));
-            INDArray eps = own(owned, noise.gaussian(dt, batch, arch.latent()));
-            INDArray beta = own(owned, Double.isNaN(config.fixedKlWeight()) ? noise.uniform(dt, batch)
+            INDArray x = scope.own(Transforms.max(Transforms.min(images.castTo(dt), 0.99, true), 0.01, false));
+            INDArray eps = scope.own(noise.gaussian(dt, batch, arch.latent()));
+            INDArray beta = scope.own(Double.isNaN(config.fixedKlWeight()) ? noise.uniform(dt, batch)
                     : Nd4j.valueArrayOf(new long[]{batch}, config.fixedKlWeight(), dt));
-            INDArray r0 = own(owned, inference.randomProbe(batch, noise));
+            INDArray r0 = scope.own(inference.randomProbe(batch, noise));
             encoderStep.optimizer().setLearningRate(config.encoderLearningRateAt(step - 1));
             TrainingStep.Result enc = run(encoderStep, new FaVaeEncoderStep.Batch(x, condition, eps, beta, r0), step);
-            owned.addAll(enc.arrays().values());
+            scope.ownAll(enc.arrays().values());
             if (!ganActive || generatorStep == null) return losses(enc, Double.NaN, Double.NaN, Double.NaN);
 
             // Generator (§5 step 8): on the detached reconstructions and, with gan.priorSamples, on prior samples.
@@ -195,9 +202,9 @@ public final class FaModel {
             if (config.generatorActiveAt(step - 1)) {
                 Aligned sample = null;
                 if (config.ganOptions().priorSamples()) {
-                    sample = inference.alignBatch(own(owned, priorLatents(batch, condition, noise)), condition,
-                            own(owned, inference.randomProbe(batch, noise)), false);
-                    owned.addAll(List.of(sample.image(), sample.probe()));
+                    sample = inference.alignBatch(scope.own(priorLatents(batch, condition, noise)), condition,
+                            scope.own(inference.randomProbe(batch, noise)), false);
+                    scope.ownAll(List.of(sample.image(), sample.probe()));
                 }
                 generatorLoss = generatorUpdate(new GeneratorStep.Batch(
                         generatorInput(enc.array("reconstruction"), enc.array("probe")), condition, x,
@@ -208,24 +215,17 @@ public final class FaModel {
             // Discriminator (§5 steps 9, 10): the real batch toward +1; then fakes toward −1, which are prior z through
             // exactly one FA step toward (z, labels of the batch), then G in training mode.
             double real = discriminatorUpdate(x, DiscriminatorStep.Target.REAL, step);
-            INDArray z = own(owned, priorLatents(batch, condition, noise));
-            INDArray r0Fake = own(owned, r0 == null ? null : inference.randomProbe(batch, noise));
-            INDArray fake = own(owned, fakeImages(z, condition, r0Fake));
+            INDArray z = scope.own(priorLatents(batch, condition, noise));
+            INDArray r0Fake = scope.own(r0 == null ? null : inference.randomProbe(batch, noise));
+            INDArray fake = scope.own(fakeImages(z, condition, r0Fake));
             double fakeLoss = discriminatorUpdate(fake, DiscriminatorStep.Target.FAKE, step);
             return losses(enc, generatorLoss, real, fakeLoss);
-        } finally {
-            closeAll(owned); // free their native memory now, not at the next GC
         }
     }
 
     private static StepLosses losses(TrainingStep.Result enc, double generator, double real, double fake) {
         return new StepLosses(enc.loss("encoder_loss"), enc.loss("reconstruction_loss"), enc.loss("kl_weighted"),
                 generator, real, fake);
-    }
-
-    private static INDArray own(List<INDArray> owned, INDArray a) {
-        owned.add(a);
-        return a;
     }
 
     /** {@code trainingStep} on {@code batch}; a divergence names the training step too. */

@@ -2,7 +2,6 @@ package featurealign.train;
 
 import featurealign.data.Batches;
 import featurealign.data.ImageSet;
-import featurealign.runtime.GraphCalls;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -262,7 +261,6 @@ public final class FaTrainer {
             }
             long t0 = System.nanoTime();
             int[] idx = batches.epoch(epoch).get((int) (step % perEpoch));
-            GraphCalls.beginBatch(idx.length);
             INDArray x = data.toNCHW(idx, config.dataType());
             INDArray cond = Conditioning.of(config.architecture(), data, idx, config.dataType());
             long s0 = System.nanoTime();
@@ -294,7 +292,7 @@ public final class FaTrainer {
                 saveCheckpoint(ganStartCheckpoint(checkpointFile));
             }
         }
-        GraphCalls.releaseFreeBuffers();
+        model.memory().releaseFreeBuffers();
         System.gc(); // and the last steps' garbage: checkpoints, figures and evaluation follow
         if (moreSteps > 0 && step >= config.steps() && needsPrior()) fitPrior(); // trained past the planned steps
         if (checkpointFile != null && moreSteps > 0) saveCheckpoint(checkpointFile);

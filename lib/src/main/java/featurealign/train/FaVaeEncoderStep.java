@@ -4,6 +4,7 @@ import featurealign.align.AlignmentOptions;
 import featurealign.align.FaVaeObjective;
 import featurealign.nn.Architecture;
 import featurealign.nn.Encoder;
+import featurealign.runtime.NativeMemory;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -47,9 +48,10 @@ public final class FaVaeEncoderStep implements TrainingStep<FaVaeEncoderStep.Bat
     /**
      * @param clampWeights the reference clamps encoder weights to ±√2 before every step; false is a named departure
      * @param optimizer    the encoder's Adam
+     * @param memory       the memory its graph calls go through
      */
     public FaVaeEncoderStep(Architecture architecture, AlignmentOptions options, DataType dataType, long seed,
-                            boolean clampWeights, Adam optimizer) {
+                            boolean clampWeights, Adam optimizer, NativeMemory memory) {
         this.options = options;
         this.dataType = dataType;
         this.clampWeights = clampWeights;
@@ -74,7 +76,7 @@ public final class FaVaeEncoderStep implements TrainingStep<FaVaeEncoderStep.Bat
         objective.weightedKl().rename("klw");
         sd.setLossVariables("loss");
         for (SDVariable v : encoder.parameters()) parameters.put(v.name(), v.getArr());
-        this.update = new GraphUpdate("encoder", sd, parameters, optimizer);
+        this.update = new GraphUpdate("encoder", sd, parameters, optimizer, memory);
     }
 
     public Encoder encoder() { return encoder; }

@@ -5,7 +5,7 @@ import featurealign.align.Losses;
 import featurealign.nn.Architecture;
 import featurealign.nn.Encoder;
 import featurealign.nn.Generator;
-import featurealign.runtime.GraphCalls;
+import featurealign.runtime.NativeMemory;
 import featurealign.nn.LayerSpec;
 import featurealign.nn.Network;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -64,6 +64,7 @@ public final class GeneratorStep implements TrainingStep<GeneratorStep.Batch> {
     private final Map<String, INDArray> parameters = new LinkedHashMap<>();
     private final Map<String, String> losses = new LinkedHashMap<>();
     private final GraphUpdate update;
+    private final NativeMemory memory;
 
     /** A batch-norm layer's batch statistics (graph outputs) and the running arrays they update. */
     private record BnStat(String meanOutput, String varianceOutput, INDArray runningMean, INDArray runningVariance,
@@ -77,10 +78,12 @@ public final class GeneratorStep implements TrainingStep<GeneratorStep.Batch> {
      * @param discriminator    D, shared (the discriminator step owns it)
      * @param encoder          the encoder, shared, for the perceptual term; unused when P = 0
      * @param optimizer        G's Adam
+     * @param memory           the memory its graph calls go through
      */
     public GeneratorStep(Architecture architecture, DataType dataType, long seed, GanOptions gan,
                          AlignmentOptions.Squash squash, double perceptualWeight, Network discriminator, Encoder encoder,
-                         Adam optimizer) {
+                         Adam optimizer, NativeMemory memory) {
+        this.memory = memory;
         this.dataType = dataType;
         this.imagePixels = (long) architecture.image().dim(1) * architecture.image().dim(2);
         this.priorSamples = gan.priorSamples();
@@ -142,7 +145,7 @@ public final class GeneratorStep implements TrainingStep<GeneratorStep.Batch> {
         sd.setLossVariables(lossName);
         collect(pass, statistics);
         for (SDVariable v : generator.parameters()) parameters.put(v.name(), v.getArr());
-        update = new GraphUpdate("generator", sd, parameters, optimizer);
+        update = new GraphUpdate("generator", sd, parameters, optimizer, memory);
     }
 
     /** The anchors' distance of refined images to their targets: L1 Σ|G − t|, L2 ½Σ(G − t)². */
@@ -225,7 +228,7 @@ public final class GeneratorStep implements TrainingStep<GeneratorStep.Batch> {
     public INDArray images(INDArray input, INDArray condition) {
         List<String> out = new ArrayList<>(List.of(imageName));
         for (BnStat s : statistics) { out.add(s.meanOutput()); out.add(s.varianceOutput()); }
-        Map<String, INDArray> v = GraphCalls.outputs(sd, feed(input, condition), out.toArray(String[]::new));
+        Map<String, INDArray> v = memory.outputs(sd, feed(input, condition), out.toArray(String[]::new));
         updateRunningStatistics(v, statistics, input.size(0));
         INDArray images = v.remove(imageName);
         closeAll(v.values());

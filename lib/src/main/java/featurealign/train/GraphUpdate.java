@@ -1,6 +1,6 @@
 package featurealign.train;
 
-import featurealign.runtime.GraphCalls;
+import featurealign.runtime.NativeMemory;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,17 +22,20 @@ public final class GraphUpdate {
     private final Map<String, INDArray> parameters;
     private final List<String> parameterNames;
     private final Adam optimizer;
+    private final NativeMemory memory;
 
     /**
      * @param network    what the messages call the network ("encoder", "generator", ...)
      * @param parameters the arrays the update changes, by graph variable name (live)
+     * @param memory     the memory of the graph's owner; every call on the graph goes through it
      */
-    public GraphUpdate(String network, SameDiff graph, Map<String, INDArray> parameters, Adam optimizer) {
+    public GraphUpdate(String network, SameDiff graph, Map<String, INDArray> parameters, Adam optimizer, NativeMemory memory) {
         this.network = network;
         this.graph = graph;
         this.parameters = parameters;
         this.parameterNames = List.copyOf(parameters.keySet());
         this.optimizer = optimizer;
+        this.memory = memory;
     }
 
     public Adam optimizer() { return optimizer; }
@@ -48,7 +51,7 @@ public final class GraphUpdate {
     public TrainingStep.Result run(Map<String, INDArray> feed, Map<String, String> losses, Map<String, String> arrays) {
         List<String> outputs = new ArrayList<>(losses.values());
         for (String v : arrays.values()) if (!outputs.contains(v)) outputs.add(v);
-        OutAndGrad out = GraphCalls.gradientsAndOutputs(graph, feed, outputs, parameterNames);
+        OutAndGrad out = memory.gradientsAndOutputs(graph, feed, outputs, parameterNames);
         Map<String, INDArray> values = out.getOutputs();
         Map<String, Double> lossValues = new LinkedHashMap<>();
         losses.forEach((name, variable) -> lossValues.put(name, values.get(variable).getDouble(0)));
@@ -66,11 +69,11 @@ public final class GraphUpdate {
             }
         } catch (TrainingDivergedException e) {
             close(values.values());
-            GraphCalls.recycle(out.getGradients().values());
+            memory.recycle(out.getGradients().values());
             throw e;
         }
         optimizer.update(parameters, out.getGradients());
-        GraphCalls.recycle(out.getGradients().values()); // Adam wrote the updates there; the next step reuses them
+        memory.recycle(out.getGradients().values()); // Adam wrote the updates there; the next step reuses them
         List<INDArray> notHanded = new ArrayList<>();
         for (String v : losses.values()) if (!arrays.containsValue(v)) notHanded.add(values.get(v));
         close(notHanded);

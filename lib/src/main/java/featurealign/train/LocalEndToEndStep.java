@@ -1,6 +1,6 @@
 package featurealign.train;
 
-import featurealign.runtime.GraphCalls;
+import featurealign.runtime.NativeMemory;
 
 import featurealign.nn.Network;
 import featurealign.nn.NetworkSpec;
@@ -31,6 +31,7 @@ public final class LocalEndToEndStep {
     private final NetworkSpec spec;
     private final DataType dataType;
     private final SameDiff sd = SameDiff.create();
+    private final NativeMemory memory = NativeMemory.withDefaults();
     private final Network net;
     private final Map<String, INDArray> parameters = new LinkedHashMap<>();
 
@@ -71,6 +72,9 @@ public final class LocalEndToEndStep {
 
     public NetworkSpec spec() { return spec; }
 
+    /** The native memory its graph calls go through. */
+    public NativeMemory memory() { return memory; }
+
     /**
      * One step: loss and gradients on {@code images} {@code [batch, input shape]} (clamped internally), then
      * {@code adam}'s update of every parameter.
@@ -104,7 +108,7 @@ public final class LocalEndToEndStep {
 
     /** The loss alone (forward only) for already-clamped input {@code x}; for finite-difference tests. */
     double loss(INDArray x) {
-        INDArray out = GraphCalls.outputs(sd, Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
+        INDArray out = memory.outputs(sd, Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
         double loss = out.getDouble(0);
         out.close();
         return loss;
@@ -112,7 +116,7 @@ public final class LocalEndToEndStep {
 
     /** Loss and all parameter gradients for already-clamped input {@code x}; for tests. The caller closes them. */
     OutAndGrad lossAndGradients(INDArray x) {
-        return GraphCalls.gradientsAndOutputs(sd, Map.of(INPUT, x.castTo(dataType)), List.of(LOSS),
+        return memory.gradientsAndOutputs(sd, Map.of(INPUT, x.castTo(dataType)), List.of(LOSS),
                 List.copyOf(parameters.keySet()));
     }
 }

@@ -1,6 +1,6 @@
 package featurealign.train;
 
-import featurealign.runtime.GraphCalls;
+import featurealign.runtime.NativeMemory;
 
 import featurealign.align.AlignmentOptions.Squash;
 import featurealign.nn.LayerSpec;
@@ -38,6 +38,7 @@ public final class LocalReconstruction {
     private final Squash squash;
     private final Map<String, INDArray> source;
     private final SameDiff sd = SameDiff.create();
+    private final NativeMemory memory = NativeMemory.withDefaults();
     private final List<SDVariable> variables = new ArrayList<>();
 
     /**
@@ -140,6 +141,6 @@ public final class LocalReconstruction {
             if (target == null) sd.setArrayForVariable(v.name(), given.castTo(dataType).dup());
             else target.assign(given);
         }
-        return GraphCalls.outputs(sd, Map.of(placeholder, value.castTo(dataType)), output).get(output);
+        return memory.outputs(sd, Map.of(placeholder, value.castTo(dataType)), output).get(output);
     }
 }

@@ -1,6 +1,6 @@
 package featurealign.train;
 
-import featurealign.runtime.GraphCalls;
+import featurealign.runtime.NativeMemory;
 
 import featurealign.nn.Architecture;
 import featurealign.nn.LayerSpec;
@@ -81,6 +81,7 @@ public final class LocalTraining implements TrainingStep<INDArray> {
     private final double stepSize;
     private final int trainedModules;
     private final Adam adam;
+    private final NativeMemory memory = NativeMemory.withDefaults();
     private final List<Module> modules = new ArrayList<>();
     private final Map<String, INDArray> parameters = new LinkedHashMap<>();
     private final Map<String, INDArray> trainedParameters = new LinkedHashMap<>();
@@ -241,7 +242,7 @@ public final class LocalTraining implements TrainingStep<INDArray> {
         Map<String, Double> losses = new LinkedHashMap<>();
         Map<String, INDArray> gradients = new LinkedHashMap<>();
         INDArray x = LocalGraphs.clampedCopy(images, dataType);
-        try {
+        try (NativeMemory.Scope scope = memory.batch((int) images.size(0))) {
             for (int i = 0; i < trainedModules; i++) {
                 Module m = modules.get(i);
                 INDArray fx;
@@ -252,6 +253,7 @@ public final class LocalTraining implements TrainingStep<INDArray> {
                     lossArray.close();
                     fx = out.getOutputs().get(OUTPUT);
                     gradients.putAll(out.getGradients());
+                    scope.ownAll(out.getGradients().values()); // closed when the step ends, updated or not
                     if (!Double.isFinite(loss)) {
                         fx.close();
                         throw new NonFiniteLossException("local training: loss of module " + i + " (" + m.layer()
@@ -285,7 +287,6 @@ public final class LocalTraining implements TrainingStep<INDArray> {
             return new Result(all, Map.of());
         } finally {
             if (!x.wasClosed()) x.close();
-            LocalGraphs.closeAll(gradients.values());
         }
     }
 
@@ -305,7 +306,7 @@ public final class LocalTraining implements TrainingStep<INDArray> {
         if (module >= trainedModules || !m.parametrised()) {
             throw new IllegalArgumentException("module " + module + " is not a trained module with parameters");
         }
-        INDArray out = GraphCalls.outputs(m.graph(), Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
+        INDArray out = memory.outputs(m.graph(), Map.of(INPUT, x.castTo(dataType)), LOSS).get(LOSS);
         double loss = out.getDouble(0);
         out.close();
         return loss;
@@ -313,7 +314,7 @@ public final class LocalTraining implements TrainingStep<INDArray> {
 
     private OutAndGrad run(Module m, INDArray x) {
         SameDiff sd = m.graph();
-        OutAndGrad out = GraphCalls.gradientsAndOutputs(sd, Map.of(INPUT, x), List.of(OUTPUT, LOSS), m.computedGradients());
+        OutAndGrad out = memory.gradientsAndOutputs(sd, Map.of(INPUT, x), List.of(OUTPUT, LOSS), m.computedGradients());
         Map<String, INDArray> gradients = new LinkedHashMap<>(out.getGradients());
         for (String name : m.zeroGradients()) {
             gradients.put(name, Nd4j.zeros(dataType, sd.getVariable(name).getShape())); // the bias cancels: exactly 0
@@ -322,7 +323,7 @@ public final class LocalTraining implements TrainingStep<INDArray> {
     }
 
     private INDArray forward(Module m, INDArray x) {
-        return GraphCalls.outputs(m.graph(), Map.of(INPUT, x), OUTPUT).get(OUTPUT);
+        return memory.outputs(m.graph(), Map.of(INPUT, x), OUTPUT).get(OUTPUT);
     }
 
     private void requireBatch(INDArray images) {
@@ -336,6 +337,9 @@ public final class LocalTraining implements TrainingStep<INDArray> {
 
     /** The optimiser; save and restore it with {@link Adam#state()} / {@link Adam#restore}. */
     @Override public Adam optimizer() { return adam; }
+
+    /** The native memory every graph call of this trainer goes through. */
+    public NativeMemory memory() { return memory; }
 
     /**
      * Writes everything needed to continue exactly (parameters, Adam state, step) atomically to {@code file}, with the

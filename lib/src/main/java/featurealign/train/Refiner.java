@@ -2,7 +2,7 @@ package featurealign.train;
 
 import featurealign.nn.Architecture;
 import featurealign.nn.Generator;
-import featurealign.runtime.GraphCalls;
+import featurealign.runtime.NativeMemory;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -25,8 +25,10 @@ final class Refiner {
     private final DataType dt;
     private final String outputName;
     private final WeightAverage average;
+    private final NativeMemory memory;
 
-    Refiner(GeneratorStep trained, Architecture arch, DataType dt, double ema) {
+    Refiner(GeneratorStep trained, Architecture arch, DataType dt, double ema, NativeMemory memory) {
+        this.memory = memory;
         this.arch = arch;
         this.dt = dt;
         Generator g = trained.generator();
@@ -61,7 +63,7 @@ final class Refiner {
             Map<String, INDArray> feed = new HashMap<>();
             feed.put("input", input.get(NDArrayIndex.interval(start, end)).castTo(dt));
             if (condition != null) feed.put("condition", condition.get(NDArrayIndex.interval(start, end)).castTo(dt));
-            return new INDArray[]{GraphCalls.outputs(sd, feed, outputName).get(outputName)};
+            return new INDArray[]{memory.outputs(sd, feed, outputName).get(outputName)};
         })[0];
     }
 }

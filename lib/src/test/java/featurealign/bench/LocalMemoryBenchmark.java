@@ -81,14 +81,15 @@ public final class LocalMemoryBenchmark {
         if (batch < 1 || steps < 1) throw new IllegalArgumentException("batch and measured steps must be >= 1");
         // No buffer reuse across steps: buffers pooled before a step would count in the RSS before it, and the step
         // would seem to need less than it does.
-        featurealign.runtime.GraphCalls.setArrayPoolBytes(0);
         NetworkSpec spec = Architecture.MNIST.memory();
         Step step;
         if (variant.equals("local")) {
             LocalTraining local = LocalTraining.builder(spec).dataType(DataType.FLOAT).seed(1).build();
+            local.memory().setArrayPoolBytes(0);
             step = images -> local.run(images).total();
         } else if (variant.equals("end-to-end")) {
             LocalEndToEndStep e2e = new LocalEndToEndStep(spec, DataType.FLOAT, 1, 1, 1.0);
+            e2e.memory().setArrayPoolBytes(0);
             Adam adam = LocalTraining.referenceAdam();
             step = images -> e2e.step(images, adam);
         } else {

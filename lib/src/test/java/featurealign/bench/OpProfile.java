@@ -75,7 +75,8 @@ public final class OpProfile {
         boolean general = args.length > 1 && args[1].equals("general");
         AlignmentOptions opts = general ? AlignmentOptions.reference().withInitialProbe(AlignmentOptions.InitialProbe.GIVEN, 0)
                 : AlignmentOptions.reference();
-        FaVaeEncoderStep s = new FaVaeEncoderStep(Architecture.MNIST, opts, DataType.FLOAT, 1, true, new Adam(1e-4, 0.5, 0.999, 1e-8));
+        FaVaeEncoderStep s = new FaVaeEncoderStep(Architecture.MNIST, opts, DataType.FLOAT, 1, true, new Adam(1e-4, 0.5, 0.999, 1e-8),
+                featurealign.runtime.NativeMemory.withDefaults());
         INDArray r0 = general ? org.nd4j.linalg.factory.Nd4j.zeros(DataType.FLOAT, batch, 1, 28, 28) : null;
         Noise noise = new Noise(1);
         INDArray x = noise.uniform(DataType.FLOAT, batch, 1, 28, 28).muli(0.98).addi(0.01);

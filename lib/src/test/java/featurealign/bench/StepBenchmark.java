@@ -50,13 +50,14 @@ public final class StepBenchmark {
         long t0 = System.nanoTime();
         org.nd4j.linalg.factory.Nd4j.create(1); // ND4J loads its native backend on first use: part of the overhead
         double backendLoad = (System.nanoTime() - t0) / 1e6;
-        Runnable body = build(step, batch);
+        Body built = build(step, batch);
+        Runnable body = built.run();
         double build = (System.nanoTime() - t0) / 1e6;
         long t1 = System.nanoTime();
         body.run();
         double first = (System.nanoTime() - t1) / 1e6;
         for (int i = 1; i < warmup; i++) body.run();
-        long[] pool0 = featurealign.runtime.GraphCalls.poolCounts();
+        long[] pool0 = built.memory().poolCounts();
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < iters; i++) {
             long s = System.nanoTime();
@@ -66,7 +67,7 @@ public final class StepBenchmark {
             times.add(ms);
             if (!json) System.out.printf(Locale.ROOT, "%s iteration %d: %.1f ms%n", step, i, ms);
         }
-        long[] pool1 = featurealign.runtime.GraphCalls.poolCounts();
+        long[] pool1 = built.memory().poolCounts();
         double reusedPerStep = (pool1[0] - pool0[0]) / (double) iters, freshPerStep = (pool1[1] - pool0[1]) / (double) iters;
         double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
@@ -76,7 +77,7 @@ public final class StepBenchmark {
                         + "\"pool_mb\":%d,\"pool_reused_per_step\":%.1f,\"pool_fresh_per_step\":%.1f,\"threads\":%d,\"blas\":\"%s\"}%n",
                 step, median, sorted[0], times.stream().map(t -> String.format(Locale.ROOT, "%.1f", t)).toList(),
                 build + first, backendLoad, build, first, peakRssMb(), batch, gcEvery,
-                featurealign.runtime.GraphCalls.ARRAY_POOL_BYTES >> 20, reusedPerStep, freshPerStep, b.threads(), b.blas());
+                Long.getLong("featurealign.arrayPoolMB", 768L), reusedPerStep, freshPerStep, b.threads(), b.blas());
     }
 
     /**
@@ -103,34 +104,38 @@ public final class StepBenchmark {
         }
     }
 
-    static Runnable build(String step, int batch) {
+    /** A step to time and the native memory it runs in. */
+    record Body(Runnable run, featurealign.runtime.NativeMemory memory) {}
+
+    static Body build(String step, int batch) {
         Noise noise = new Noise(1);
         INDArray x = noise.uniform(DataType.FLOAT, batch, 1, 28, 28);
         INDArray y = Inspection.cyclingLabels(batch, 10, DataType.FLOAT);
         switch (step) {
             case "fa_vae" -> {
+                var memory = featurealign.runtime.NativeMemory.withDefaults();
                 FaVaeEncoderStep s = new FaVaeEncoderStep(Architecture.MNIST, AlignmentOptions.reference(), DataType.FLOAT, 1, true,
-                        new Adam(1e-4, 0.5, 0.999, 1e-8));
+                        new Adam(1e-4, 0.5, 0.999, 1e-8), memory);
                 INDArray xc = x.mul(0.98).addi(0.01);
-                return () -> s.run(new FaVaeEncoderStep.Batch(xc, y, noise.gaussian(DataType.FLOAT, batch, 128),
-                        noise.uniform(DataType.FLOAT, batch), null));
+                return new Body(() -> s.run(new FaVaeEncoderStep.Batch(xc, y, noise.gaussian(DataType.FLOAT, batch, 128),
+                        noise.uniform(DataType.FLOAT, batch), null)), memory);
             }
             case "fa_vae_gan" -> {
                 FaModel m = new FaModel(RunConfig.profile("paper", "mnist"));
                 long[] k = {0};
-                return () -> m.trainStep(x, y, true, noise, ++k[0]);
+                return new Body(() -> m.trainStep(x, y, true, noise, ++k[0]), m.memory());
             }
             case "local" -> {
                 // One layer-wise step of the MNIST memory network (docs/method.md §6), all modules trained.
                 featurealign.train.LocalTraining local = featurealign.train.LocalTraining.builder(Architecture.MNIST)
                         .dataType(DataType.FLOAT).seed(1).build();
                 INDArray xc = x.mul(0.98).addi(0.01);
-                return () -> local.run(xc);
+                return new Body(() -> local.run(xc), local.memory());
             }
             case "sample1000" -> {
                 FaModel m = new FaModel(RunConfig.profile("paper", "mnist"));
                 INDArray labels = Inspection.cyclingLabels(1000, 10, DataType.FLOAT);
-                return () -> m.refine(m.sample(1000, labels, noise), labels);
+                return new Body(() -> m.refine(m.sample(1000, labels, noise), labels), m.memory());
             }
             default -> throw new IllegalArgumentException("unknown step " + step + " (fa_vae, fa_vae_gan, local, sample1000)");
         }

@@ -1,8 +1,7 @@
 package featurealign.train;
 
 import featurealign.experiment.Inspection;
-import featurealign.runtime.GraphCalls;
-import org.junit.jupiter.api.AfterEach;
+import featurealign.runtime.NativeMemory;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,54 +11,56 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Freeing intermediates during gradient and forward calls, and reusing released buffers from the shared pool, must not
+ * Freeing intermediates during gradient and forward calls, and reusing released buffers from a model's pool, must not
  * change a single bit: identical models trained with the release or the reuse off and on end equal to the last bit, and
  * so do their samples (a reused buffer holds the last call's values, so an op that relied on a zero-filled output would
  * show here).
  */
 class CallReleaseTest {
 
-    @AfterEach
-    void restoreDefault() {
-        GraphCalls.setReleaseInCalls(true);
-        GraphCalls.setArrayPoolBytes(GraphCalls.ARRAY_POOL_BYTES);
-    }
-
     @Test
     void trainingIsBitForBitTheSameWithAndWithoutRelease() {
         RunConfig config = TinyRuns.tinyConfig(4, 0);
-        Map<String, INDArray> kept = train(config, false);
-        Map<String, INDArray> freed = train(config, true);
-        assertTrue(GraphCalls.releasedInLastCall() > 0, "the release ran and freed something");
+        Map<String, INDArray> kept = train(new FaModel(config), false, -1);
+        FaModel freedModel = new FaModel(config);
+        Map<String, INDArray> freed = train(freedModel, true, -1);
+        assertTrue(freedModel.memory().releasedInLastCall() > 0, "the release ran and freed something");
         assertBitEqual(kept, freed, "the release on");
     }
 
     @Test
     void samplesAreBitForBitTheSameWithAndWithoutReleaseInForwardCalls() {
         RunConfig config = TinyRuns.tinyConfig(4, 0);
-        GraphCalls.setReleaseInCalls(true);
         FaModel model = new FaModel(config);
+        NativeMemory memory = model.memory();
         INDArray labels = Inspection.cyclingLabels(6, 3, DataType.FLOAT);
-        GraphCalls.setReleaseInCalls(false);
+        memory.setReleaseInCalls(false);
         INDArray kept = model.refine(model.sample(6, labels, new Noise(5)), labels);
-        GraphCalls.setReleaseInCalls(true);
+        memory.setReleaseInCalls(true);
         INDArray xhat = model.sample(6, labels, new Noise(5));
-        assertTrue(GraphCalls.releasedInLastCall() > 0, "the release ran in the alignment's forward call");
+        assertTrue(memory.releasedInLastCall() > 0, "the release ran in the alignment's forward call");
         INDArray freed = model.refine(xhat, labels);
-        assertTrue(GraphCalls.releasedInLastCall() > 0, "the release ran in the generator's forward call");
+        assertTrue(memory.releasedInLastCall() > 0, "the release ran in the generator's forward call");
         assertArrayEquals(kept.data().asDouble(), freed.data().asDouble(), 0.0, "samples differ with the release on");
     }
 
     @Test
     void trainingIsBitForBitTheSameWithAndWithoutBufferReuse() {
         RunConfig config = TinyRuns.tinyConfig(4, 0);
-        GraphCalls.setArrayPoolBytes(0);
-        Map<String, INDArray> fresh = train(config, true);
-        long reusedBefore = GraphCalls.poolCounts()[0];
-        GraphCalls.setArrayPoolBytes(256L << 20);
-        Map<String, INDArray> reused = train(config, true);
-        assertTrue(GraphCalls.poolCounts()[0] - reusedBefore > 100, "the pooled run reused buffers");
+        Map<String, INDArray> fresh = train(new FaModel(config), true, 0);
+        FaModel pooled = new FaModel(config);
+        Map<String, INDArray> reused = train(pooled, true, 256L << 20);
+        assertTrue(pooled.memory().poolCounts()[0] > 100, "the pooled run reused buffers");
         assertBitEqual(fresh, reused, "buffer reuse on");
+    }
+
+    @Test
+    void twoModelsHaveTheirOwnMemory() {
+        RunConfig config = TinyRuns.tinyConfig(4, 0);
+        FaModel a = new FaModel(config), b = new FaModel(config);
+        assertNotSame(a.memory(), b.memory());
+        train(a, true, -1);
+        assertEquals(0, b.memory().poolCounts()[0] + b.memory().poolCounts()[1], "b's memory served none of a's calls");
     }
 
     private static void assertBitEqual(Map<String, INDArray> expected, Map<String, INDArray> actual, String what) {
@@ -70,9 +71,10 @@ class CallReleaseTest {
         }
     }
 
-    private static Map<String, INDArray> train(RunConfig config, boolean release) {
-        GraphCalls.setReleaseInCalls(release);
-        FaModel model = new FaModel(config);
+    /** Four training steps of {@code model}, with the release on or off and a pool bound in bytes (−1: the default). */
+    private static Map<String, INDArray> train(FaModel model, boolean release, long poolBytes) {
+        model.memory().setReleaseInCalls(release);
+        if (poolBytes >= 0) model.memory().setArrayPoolBytes(poolBytes);
         Noise noise = new Noise(11);
         INDArray x = TinyRuns.squares(8, 3).toFloatNCHW();
         INDArray y = Inspection.cyclingLabels(8, 3, DataType.FLOAT);

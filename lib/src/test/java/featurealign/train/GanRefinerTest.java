@@ -106,9 +106,10 @@ class GanRefinerTest {
         RunConfig cfg = tiny("gan.refiner", "RESIDUAL", "gan.anchorWeight", "1", "gan.anchor", anchor,
                 "gan.priorSamples", "true", "gan.priorAnchorWeight", "1");
         Adam unused = new Adam(1e-3, 0.5, 0.999, 1e-8); // the check never updates
-        DiscriminatorStep ds = new DiscriminatorStep(cfg.architecture(), DataType.DOUBLE, 1, unused);
+        var memory = featurealign.runtime.NativeMemory.withDefaults();
+        DiscriminatorStep ds = new DiscriminatorStep(cfg.architecture(), DataType.DOUBLE, 1, unused, memory);
         GeneratorStep gs = new GeneratorStep(cfg.architecture(), DataType.DOUBLE, 1, cfg.ganOptions(),
-                AlignmentOptions.Squash.SIGMOID, 0.0, ds.discriminator(), null, unused);
+                AlignmentOptions.Squash.SIGMOID, 0.0, ds.discriminator(), null, unused, memory);
         // Move δ off its zero start, so that every layer's weights reach the loss.
         Random rnd = new Random(7);
         for (INDArray p : gs.parameters().values()) {

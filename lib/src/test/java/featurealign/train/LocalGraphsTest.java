@@ -1,6 +1,6 @@
 package featurealign.train;
 
-import featurealign.runtime.GraphCalls;
+import featurealign.runtime.NativeMemory;
 
 import featurealign.nn.LayerSpec.*;
 import featurealign.nn.Network;
@@ -37,13 +37,14 @@ class LocalGraphsTest {
         INDArray w = net.parameters().get(0).getArr();
         INDArray in = Nd4j.rand(DataType.DOUBLE, 3, 5);
 
-        OutAndGrad first = GraphCalls.gradientsAndOutputs(sd, Map.of("x", in), List.of("y", "loss"), List.of("net/0/W"));
+        NativeMemory memory = NativeMemory.withDefaults();
+        OutAndGrad first = memory.gradientsAndOutputs(sd, Map.of("x", in), List.of("y", "loss"), List.of("net/0/W"));
         INDArray firstY = first.getOutputs().get("y").dup();
         var session = sd.getFunction("grad").getSessions().get(Thread.currentThread().getId());
         assertTrue(session.getNodeValueOutputs().isEmpty(), "graph state left in the session");
-        Map<String, INDArray> second = GraphCalls.outputs(sd, Map.of("x", in), "y");
+        Map<String, INDArray> second = memory.outputs(sd, Map.of("x", in), "y");
         assertTrue(sd.getSessions().get(Thread.currentThread().getId()).getNodeValueOutputs().isEmpty());
-        GraphCalls.gradientsAndOutputs(sd, Map.of("x", in), List.of("y", "loss"), List.of("net/0/W"));
+        memory.gradientsAndOutputs(sd, Map.of("x", in), List.of("y", "loss"), List.of("net/0/W"));
         // Results of earlier calls, the fed input and the parameters are untouched by later releases.
         for (INDArray a : List.of(first.getOutputs().get("y"), first.getGradients().get("net/0/W"), second.get("y"), in, w)) {
             assertFalse(a.wasClosed());
