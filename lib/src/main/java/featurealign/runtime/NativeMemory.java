@@ -50,9 +50,17 @@ public final class NativeMemory {
 
         @Override
         public void close() {
-            for (INDArray a : owned) if (a != null && !a.wasClosed() && a.closeable()) a.close();
+            closeAll(owned);
             owned.clear();
         }
+    }
+
+    /**
+     * Closes arrays at once (nulls, views and arrays already closed are skipped): ND4J would free their native memory
+     * only when the garbage collector finds them.
+     */
+    public static void closeAll(Iterable<INDArray> arrays) {
+        for (INDArray a : arrays) if (a != null && !a.wasClosed() && a.closeable()) a.close();
     }
 
     /**

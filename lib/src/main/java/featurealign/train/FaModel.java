@@ -294,7 +294,7 @@ public final class FaModel {
         try {
             return generatorStep.images(generatorInput(once.image(), once.probe()), condition);
         } finally {
-            closeAll(List.of(once.image(), once.probe()));
+            NativeMemory.closeAll(Arrays.asList(once.image(), once.probe()));
         }
     }
 
@@ -306,11 +306,6 @@ public final class FaModel {
     /** The encoder sub-step (weights clamped first when configured); exposed to tests. */
     TrainingStep.Result encoderUpdate(INDArray clampedImages, INDArray condition, INDArray eps, INDArray beta, INDArray r0) {
         return encoderStep.run(new FaVaeEncoderStep.Batch(clampedImages, condition, eps, beta, r0));
-    }
-
-    /** Closes arrays at once: ND4J would free their native memory only when the garbage collector finds them. */
-    private static void closeAll(Collection<INDArray> arrays) {
-        for (INDArray a : arrays) if (a != null && !a.wasClosed() && a.closeable()) a.close();
     }
 
     static void requireCondition(INDArray condition, int batch, Architecture arch) {

@@ -217,7 +217,7 @@ public final class GeneratorStep implements TrainingStep<GeneratorStep.Batch> {
         Result r = update.run(feed, losses, batchStatistics);
         updateRunningStatistics(r.arrays(), statistics, b.input().size(0));
         if (priorSamples) updateRunningStatistics(r.arrays(), priorStatistics, b.priorInput().size(0));
-        closeAll(r.arrays().values());
+        NativeMemory.closeAll(r.arrays().values());
         return new Result(r.losses(), Map.of());
     }
 
@@ -231,7 +231,7 @@ public final class GeneratorStep implements TrainingStep<GeneratorStep.Batch> {
         Map<String, INDArray> v = memory.outputs(sd, feed(input, condition), out.toArray(String[]::new));
         updateRunningStatistics(v, statistics, input.size(0));
         INDArray images = v.remove(imageName);
-        closeAll(v.values());
+        NativeMemory.closeAll(v.values());
         return images;
     }
 
@@ -250,9 +250,5 @@ public final class GeneratorStep implements TrainingStep<GeneratorStep.Batch> {
             s.runningMean().muli(1 - s.momentum()).addi(outputs.get(s.meanOutput()).mul(s.momentum()));
             s.runningVariance().muli(1 - s.momentum()).addi(outputs.get(s.varianceOutput()).mul(s.momentum() * unbias));
         }
-    }
-
-    private static void closeAll(Collection<INDArray> arrays) {
-        for (INDArray a : arrays) if (a != null && !a.wasClosed() && a.closeable()) a.close();
     }
 }

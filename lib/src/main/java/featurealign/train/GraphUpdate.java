@@ -68,7 +68,7 @@ public final class GraphUpdate {
                 }
             }
         } catch (TrainingDivergedException e) {
-            close(values.values());
+            NativeMemory.closeAll(values.values());
             memory.recycle(out.getGradients().values());
             throw e;
         }
@@ -76,11 +76,7 @@ public final class GraphUpdate {
         memory.recycle(out.getGradients().values()); // Adam wrote the updates there; the next step reuses them
         List<INDArray> notHanded = new ArrayList<>();
         for (String v : losses.values()) if (!arrays.containsValue(v)) notHanded.add(values.get(v));
-        close(notHanded);
+        NativeMemory.closeAll(notHanded);
         return new TrainingStep.Result(lossValues, handed);
-    }
-
-    private static void close(Iterable<INDArray> arrays) {
-        for (INDArray a : arrays) if (a != null && !a.wasClosed() && a.closeable()) a.close();
     }
 }

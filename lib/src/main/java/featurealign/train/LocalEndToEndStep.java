@@ -24,7 +24,7 @@ import java.util.Map;
  * graph holds the whole network's forward at x and at r, the transpose, and their backward at once. Parameters are
  * initialised exactly as {@link LocalTraining}'s for the same spec and seed.
  */
-public final class LocalEndToEndStep {
+public final class LocalEndToEndStep implements TrainingStep<INDArray> {
 
     private static final String INPUT = "x", LOSS = "loss";
 
@@ -34,6 +34,7 @@ public final class LocalEndToEndStep {
     private final NativeMemory memory = NativeMemory.withDefaults();
     private final Network net;
     private final Map<String, INDArray> parameters = new LinkedHashMap<>();
+    private final GraphUpdate update;
 
     /**
      * @param spec           the network (every layer must have a transpose)
@@ -41,8 +42,10 @@ public final class LocalEndToEndStep {
      * @param seed           seed of the reference initialisation
      * @param alignmentSteps T ≥ 1
      * @param stepSize       η > 0
+     * @param optimizer      the Adam that updates every parameter
      */
-    public LocalEndToEndStep(NetworkSpec spec, DataType dataType, long seed, int alignmentSteps, double stepSize) {
+    public LocalEndToEndStep(NetworkSpec spec, DataType dataType, long seed, int alignmentSteps, double stepSize,
+                             Adam optimizer) {
         if (spec == null || dataType == null) throw new IllegalArgumentException("spec and dataType must not be null");
         LocalGraphs.requireTransposable(spec, "end-to-end step");
         if (alignmentSteps < 1) throw new IllegalArgumentException("alignment steps T must be >= 1, got " + alignmentSteps);
@@ -65,10 +68,13 @@ public final class LocalEndToEndStep {
         diff.mul(diff).sum().mul(0.5).rename(LOSS);
         sd.setLossVariables(LOSS);
         for (SDVariable v : net.parameters()) parameters.put(v.name(), v.getArr());
+        update = new GraphUpdate("end-to-end", sd, parameters, optimizer, memory);
     }
 
     /** Every parameter by variable name {@code <net>/<layer>/W|b}; the live arrays. */
-    public Map<String, INDArray> parameters() { return Collections.unmodifiableMap(parameters); }
+    @Override public Map<String, INDArray> parameters() { return Collections.unmodifiableMap(parameters); }
+
+    @Override public Adam optimizer() { return update.optimizer(); }
 
     public NetworkSpec spec() { return spec; }
 
@@ -76,33 +82,18 @@ public final class LocalEndToEndStep {
     public NativeMemory memory() { return memory; }
 
     /**
-     * One step: loss and gradients on {@code images} {@code [batch, input shape]} (clamped internally), then
-     * {@code adam}'s update of every parameter.
+     * One step: the loss on {@code images} {@code [batch, input shape]} (clamped internally), named {@code loss}, and
+     * Adam's update of every parameter.
      *
-     * @return the loss before the update
-     * @throws IllegalStateException if the loss or a gradient is not finite; parameters are then left unchanged
+     * @throws TrainingDivergedException if the loss or a gradient is not finite; parameters are then left unchanged
      */
-    public double step(INDArray images, Adam adam) {
+    @Override
+    public Result run(INDArray images) {
         if (images == null) throw new IllegalArgumentException("images must not be null");
         spec.input().requireMatches(images.shape(), "images");
-        INDArray x = LocalGraphs.clampedCopy(images, dataType);
-        OutAndGrad out = null;
-        try {
-            out = lossAndGradients(x);
-            double loss = out.getOutputs().get(LOSS).getDouble(0);
-            String bad = LocalGraphs.firstNonFinite(out.getGradients());
-            if (!Double.isFinite(loss) || bad != null) {
-                throw new IllegalStateException("end-to-end step: loss " + loss + (bad == null ? "" : ", gradient of "
-                        + bad + " not finite") + "; parameters left as before the step");
-            }
-            adam.update(parameters, out.getGradients());
-            return loss;
-        } finally {
-            x.close();
-            if (out != null) {
-                LocalGraphs.closeAll(out.getOutputs().values());
-                LocalGraphs.closeAll(out.getGradients().values());
-            }
+        try (NativeMemory.Scope scope = memory.batch((int) images.size(0))) {
+            INDArray x = scope.own(LocalGraphs.clampedCopy(images, dataType));
+            return update.run(Map.of(INPUT, x), Map.of(LOSS, LOSS), Map.of());
         }
     }
 

@@ -15,7 +15,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 import java.util.List;
 import java.util.Map;
 
-/** Helpers shared by the local-training classes: one-module networks, input clamping, native-memory policy. */
+/** Helpers shared by the local-training classes: one-module networks, input clamping, the finiteness check. */
 final class LocalGraphs {
     private LocalGraphs() {}
 
@@ -70,9 +70,5 @@ final class LocalGraphs {
             }
         }
         return null;
-    }
-
-    static void closeAll(Iterable<INDArray> arrays) {
-        for (INDArray a : arrays) if (a != null && a.closeable()) a.close();
     }
 }

@@ -88,10 +88,9 @@ public final class LocalMemoryBenchmark {
             local.memory().setArrayPoolBytes(0);
             step = images -> local.run(images).total();
         } else if (variant.equals("end-to-end")) {
-            LocalEndToEndStep e2e = new LocalEndToEndStep(spec, DataType.FLOAT, 1, 1, 1.0);
+            LocalEndToEndStep e2e = new LocalEndToEndStep(spec, DataType.FLOAT, 1, 1, 1.0, LocalTraining.referenceAdam());
             e2e.memory().setArrayPoolBytes(0);
-            Adam adam = LocalTraining.referenceAdam();
-            step = images -> e2e.step(images, adam);
+            step = images -> e2e.run(images).total();
         } else {
             throw new IllegalArgumentException("variant must be 'local' or 'end-to-end', got '" + variant + "'");
         }

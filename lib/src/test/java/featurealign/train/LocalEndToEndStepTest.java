@@ -26,7 +26,7 @@ class LocalEndToEndStepTest {
     @ParameterizedTest(name = "T={0}, eta={1}")
     @CsvSource({"1, 1.0", "2, 0.5"})
     void gradientsMatchCentralFiniteDifferences(int steps, double eta) {
-        LocalEndToEndStep e2e = new LocalEndToEndStep(twoStage(), DataType.DOUBLE, 5, steps, eta);
+        LocalEndToEndStep e2e = new LocalEndToEndStep(twoStage(), DataType.DOUBLE, 5, steps, eta, LocalTraining.referenceAdam());
         Nd4j.getRandom().setSeed(5);
         for (INDArray p : e2e.parameters().values()) p.muli(1.3).addi(Nd4j.randn(DataType.DOUBLE, p.shape()).muli(0.2));
         INDArray x = uniformImages(8, DataType.DOUBLE, 3, 1, 8, 8);
@@ -53,7 +53,7 @@ class LocalEndToEndStepTest {
     @CsvSource({"1", "2"})
     void onASingleModuleNetworkItEqualsLocalTraining(int steps) {
         NetworkSpec one = new NetworkSpec("one", Shape.image(2, 6, 6), List.of(new Conv2d(2, 3, 3, 2, 1)));
-        LocalEndToEndStep e2e = new LocalEndToEndStep(one, DataType.DOUBLE, 3, steps, 0.7);
+        LocalEndToEndStep e2e = new LocalEndToEndStep(one, DataType.DOUBLE, 3, steps, 0.7, LocalTraining.referenceAdam());
         LocalTraining local = LocalTraining.builder(one).dataType(DataType.DOUBLE).seed(3).alignmentSteps(steps)
                 .stepSize(0.7).build();
         for (String name : e2e.parameters().keySet()) {
@@ -71,16 +71,16 @@ class LocalEndToEndStepTest {
 
     @Test
     void aStepUpdatesEveryWeightAndRejectsBadInput() {
-        LocalEndToEndStep e2e = new LocalEndToEndStep(twoStage(), DataType.FLOAT, 1, 1, 1.0);
+        LocalEndToEndStep e2e = new LocalEndToEndStep(twoStage(), DataType.FLOAT, 1, 1, 1.0, LocalTraining.referenceAdam());
         Map<String, INDArray> before = new java.util.HashMap<>();
         e2e.parameters().forEach((k, v) -> before.put(k, v.dup()));
-        double loss = e2e.step(uniformImages(1, DataType.FLOAT, 3, 1, 8, 8), LocalTraining.referenceAdam());
+        double loss = e2e.run(uniformImages(1, DataType.FLOAT, 3, 1, 8, 8)).total();
         assertTrue(loss > 0 && Double.isFinite(loss));
         for (String name : before.keySet()) {
             if (name.endsWith("/W")) assertFalse(identical(before.get(name), e2e.parameters().get(name)), name);
         }
-        assertMessage(() -> e2e.step(Nd4j.zeros(DataType.FLOAT, 3, 8, 8), LocalTraining.referenceAdam()),
+        assertMessage(() -> e2e.run(Nd4j.zeros(DataType.FLOAT, 3, 8, 8)),
                 "images", "[batch,1,8,8]");
-        assertMessage(() -> new LocalEndToEndStep(twoStage(), DataType.FLOAT, 1, 0, 1.0), "alignment steps T must be >= 1");
+        assertMessage(() -> new LocalEndToEndStep(twoStage(), DataType.FLOAT, 1, 0, 1.0, LocalTraining.referenceAdam()), "alignment steps T must be >= 1");
     }
 }
