@@ -57,20 +57,11 @@ public final class GraphUpdate {
         losses.forEach((name, variable) -> lossValues.put(name, values.get(variable).getDouble(0)));
         Map<String, INDArray> handed = new LinkedHashMap<>();
         arrays.forEach((name, variable) -> handed.put(name, values.get(variable)));
-        try {
-            String when = network + " step " + (optimizer.step() + 1);
-            for (double v : lossValues.values()) {
-                if (!Double.isFinite(v)) throw new TrainingDivergedException(network + " loss is not finite at " + when + ": " + lossValues);
-            }
-            for (var e : out.getGradients().entrySet()) {
-                if (!Double.isFinite(e.getValue().sumNumber().doubleValue())) {
-                    throw new TrainingDivergedException(network + " gradient of " + e.getKey() + " is not finite at " + when);
-                }
-            }
-        } catch (TrainingDivergedException e) {
+        String problem = divergence(lossValues, out.getGradients());
+        if (problem != null) {
             NativeMemory.closeAll(values.values());
             memory.recycle(out.getGradients().values());
-            throw e;
+            throw new TrainingDivergedException(problem);
         }
         optimizer.update(parameters, out.getGradients());
         memory.recycle(out.getGradients().values()); // Adam wrote the updates there; the next step reuses them
@@ -78,5 +69,17 @@ public final class GraphUpdate {
         for (String v : losses.values()) if (!arrays.containsValue(v)) notHanded.add(values.get(v));
         NativeMemory.closeAll(notHanded);
         return new TrainingStep.Result(lossValues, handed);
+    }
+
+    /** What is not finite, named with the network and the step; null when every loss and gradient is finite. */
+    private String divergence(Map<String, Double> losses, Map<String, INDArray> gradients) {
+        String when = network + " step " + (optimizer.step() + 1);
+        for (double v : losses.values()) if (!Double.isFinite(v)) return network + " loss is not finite at " + when + ": " + losses;
+        for (var e : gradients.entrySet()) {
+            if (!Double.isFinite(e.getValue().sumNumber().doubleValue())) {
+                return network + " gradient of " + e.getKey() + " is not finite at " + when;
+            }
+        }
+        return null;
     }
 }
