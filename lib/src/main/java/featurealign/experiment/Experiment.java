@@ -489,9 +489,8 @@ public final class Experiment {
         t.add("reconstruction MSE, z = μ", ImageMetrics.meanMse(recMean, x), "per pixel", "first " + n + " test images, deterministic latent");
         recMean.close();
         int m = h.sampleCount();
-        // G's samples count once G has trained, as in the held-out evaluations.
-        Inspection.Images smp = measured.ganTrained() ? measured.samples()
-                : new Inspection.Images(measured.samples().featureAlignment(), null);
+        // G's samples count once G has trained, as in the held-out evaluations (before that they are not refined).
+        Inspection.Images smp = measured.samples();
         int k = config.architecture().conditioning();
         String sNote = m + " prior samples" + (k > 0 ? ", labels cycling 0–" + (k - 1) : "");
         String spreadNote = "per-pixel std over " + sNote + ", over that of " + m + " test images ("

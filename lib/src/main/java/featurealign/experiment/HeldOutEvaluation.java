@@ -99,12 +99,17 @@ public final class HeldOutEvaluation implements FaTrainer.Evaluator {
      * two priors get the same ε.
      */
     public static Inspection.Images samples(FaModel model, int n, LatentPrior prior) {
+        return samples(model, n, prior, model.hasGan());
+    }
+
+    /** {@link #samples(FaModel, int, LatentPrior)}, refined only when {@code refine} (G draws no noise: FA samples are the same). */
+    private static Inspection.Images samples(FaModel model, int n, LatentPrior prior, boolean refine) {
         RunConfig c = model.config();
         Noise noise = new Noise(c.seed() + SAMPLE_SEED);
         int k = c.architecture().conditioning();
         INDArray cond = k > 0 ? Inspection.cyclingLabels(n, k, c.dataType()) : null;
         FaModel.Aligned fa = model.sampleWithProbe(n, cond, noise, prior);
-        INDArray refined = model.hasGan() ? model.refine(fa, cond) : null;
+        INDArray refined = refine ? model.refine(fa, cond) : null;
         fa.probe().close();
         return new Inspection.Images(fa.image(), refined);
     }
@@ -132,7 +137,7 @@ public final class HeldOutEvaluation implements FaTrainer.Evaluator {
      * @param images          the test images evaluated {@code [n,C,H,W]}
      * @param condition       their conditioning (null when unconditioned)
      * @param reconstructions their FA reconstructions
-     * @param samples         {@link #sampleCount()} prior samples, FA-only and (with a generator) refined
+     * @param samples         {@link #sampleCount()} prior samples, FA-only and (once G has trained) refined
      * @param ganTrained      whether the generator has trained by then (its numbers are in {@code values} only if so)
      */
     public record Measured(Map<String, Double> values, INDArray images, INDArray condition, INDArray reconstructions,
@@ -157,7 +162,7 @@ public final class HeldOutEvaluation implements FaTrainer.Evaluator {
         if (judge != null) v.put(History.TEST_JUDGE_RECONSTRUCTIONS, judge.accuracy(rec, java.util.Arrays.copyOf(Judge.labelsOf(testSet), indices.length)));
         // GAN samples only once the generator has trained (before that it is at its initialisation).
         boolean ganTrained = model.hasGan() && config.ganActiveAt(step - 1);
-        Inspection.Images s = samples(model, sampleCount, priorFor(model));
+        Inspection.Images s = samples(model, sampleCount, priorFor(model), ganTrained);
         if (judge != null && config.architecture().conditioning() > 0) {
             int[] asked = sampleLabels(config, sampleCount);
             v.put(History.TEST_JUDGE_FA, judge.accuracy(s.featureAlignment(), asked));
