@@ -19,10 +19,11 @@ import java.util.zip.ZipOutputStream;
  * A training checkpoint: one zip file with everything needed to continue exactly — the run config, the step, the noise
  * generator's state, every network array (parameters and batch-norm statistics), each optimiser's state and the
  * history. Written atomically (temporary file, flush, rename), so a crash mid-write leaves the previous checkpoint
- * intact. Arrays use ND4J's own binary format, which round-trips bit for bit.
+ * intact. Arrays use ND4J's own binary format, which round-trips bit for bit. The kit's one file format for trained
+ * networks: a judge is stored as a checkpoint too (kind "judge": no noise state, optimiser or history).
  *
- * @param kind       what was trained ("fa-vae-gan" or "local")
- * @param config     the run's settings (as {@link RunConfig#toProperties()} or the local trainer's)
+ * @param kind       what was trained ("fa-vae-gan", "local" or "judge")
+ * @param config     the run's settings (as {@link RunConfig#toProperties()}, the local trainer's or the judge's)
  * @param step       steps completed
  * @param noiseState {@link Noise#state()}
  * @param arrays     network arrays by name
