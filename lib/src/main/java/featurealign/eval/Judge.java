@@ -3,6 +3,7 @@ package featurealign.eval;
 import featurealign.runtime.NativeMemory;
 
 import featurealign.data.ImageSet;
+import featurealign.io.TypedProperties;
 import featurealign.nn.Architecture;
 import featurealign.nn.LayerSpec;
 import featurealign.nn.Network;
@@ -477,10 +478,10 @@ public final class Judge {
      */
     public void save(Path file) throws IOException {
         Properties p = new Properties();
-        p.setProperty("image", image.dim(0) + "," + image.dim(1) + "," + image.dim(2));
+        p.setProperty("image", TypedProperties.join(image.dims()));
         p.setProperty("target", target.name());
         p.setProperty("classes", Integer.toString(classes));
-        p.setProperty("stageWidths", String.join(",", config.stageWidths().stream().map(String::valueOf).toList()));
+        p.setProperty("stageWidths", TypedProperties.join(config.stageWidths().stream().mapToInt(Integer::intValue).toArray()));
         p.setProperty("featureWidth", Integer.toString(config.featureWidth()));
         p.setProperty("slope", Double.toString(config.slope()));
         p.setProperty("epochs", Integer.toString(config.epochs()));
@@ -528,29 +529,24 @@ public final class Judge {
         if (!CHECKPOINT_KIND.equals(c.kind())) {
             throw new JudgeFileException(file, "a checkpoint of kind '" + c.kind() + "', not a judge (kind '" + CHECKPOINT_KIND + "')");
         }
-        Settings p = new Settings(file, c.config());
+        TypedProperties p = new TypedProperties("config.properties", c.config());
         try {
             int[] dims = p.ints("image");
-            if (dims.length != 3) throw new JudgeFileException(file, "config.properties: image = '" + p.text("image") + "', expected C,H,W");
+            if (dims.length != 3) p.fail("image", "C,H,W");
             Shape image = Shape.image(dims[0], dims[1], dims[2]);
-            Target target;
-            try {
-                target = Target.valueOf(p.text("target"));
-            } catch (IllegalArgumentException e) {
-                throw new JudgeFileException(file, "config.properties: target = '" + p.text("target") + "', expected one of "
-                        + Arrays.toString(Target.values()));
-            }
-            List<Integer> stages = Arrays.stream(p.ints("stageWidths")).boxed().toList();
+            Target target = p.enumeration("target", Target.class);
+            // Empty: the stages follow the image size (JudgeConfig.automaticStages).
+            List<Integer> stages = p.str("stageWidths").isEmpty() ? List.of() : Arrays.stream(p.ints("stageWidths")).boxed().toList();
             double[] augValues = new double[AUGMENTATION_VALUES.length];
-            for (int i = 0; i < augValues.length; i++) augValues[i] = p.real("augmentation." + AUGMENTATION_VALUES[i]);
-            Augmentation augmentation = new Augmentation(p.whole("augmentation.maxShift"), p.bool("augmentation.horizontalFlip"),
+            for (int i = 0; i < augValues.length; i++) augValues[i] = p.d("augmentation." + AUGMENTATION_VALUES[i]);
+            Augmentation augmentation = new Augmentation(p.i("augmentation.maxShift"), p.bool("augmentation.horizontalFlip"),
                     augValues[0], augValues[1], augValues[2], augValues[3], augValues[4], augValues[5], augValues[6]);
-            JudgeConfig config = new JudgeConfig(stages, p.whole("featureWidth"), p.real("slope"), p.whole("epochs"),
-                    p.whole("batchSize"), p.real("learningRate"), p.wholeLong("seed"), p.whole("trainingLimit"), augmentation);
-            TrainingSummary summary = new TrainingSummary(p.text("summary.data"), p.text("summary.settings"),
-                    Math.toIntExact(c.step()), p.real("summary.finalEpochLoss"), p.real("summary.seconds"));
-            Judge judge = new Judge(image, target, p.whole("classes"), config, p.text("dataFingerprint"), summary);
-            if (!judge.key.equals(p.text("key"))) {
+            JudgeConfig config = new JudgeConfig(stages, p.i("featureWidth"), p.d("slope"), p.i("epochs"),
+                    p.i("batchSize"), p.d("learningRate"), p.l("seed"), p.i("trainingLimit"), augmentation);
+            TrainingSummary summary = new TrainingSummary(p.str("summary.data"), p.str("summary.settings"),
+                    Math.toIntExact(c.step()), p.d("summary.finalEpochLoss"), p.d("summary.seconds"));
+            Judge judge = new Judge(image, target, p.i("classes"), config, p.str("dataFingerprint"), summary);
+            if (!judge.key.equals(p.str("key"))) {
                 throw new JudgeFileException(file, "its key does not match its architecture and settings under this "
                         + "version of the kit (architecture changed?); delete it so the judge is retrained");
             }
@@ -567,53 +563,6 @@ public final class Judge {
             throw new JudgeFileException(file, e.reason(), e);
         } catch (IllegalArgumentException e) {
             throw new JudgeFileException(file, "invalid settings: " + e.getMessage(), e);
-        }
-    }
-
-    /** A judge file's config.properties, read field by field with errors that name the file and the field. */
-    private record Settings(Path file, Properties properties) {
-        String text(String key) throws JudgeFileException {
-            String v = properties.getProperty(key);
-            if (v == null) throw new JudgeFileException(file, "config.properties: no '" + key + "'");
-            return v;
-        }
-
-        int whole(String key) throws JudgeFileException { return (int) number(key, "a whole number", Integer::parseInt); }
-
-        long wholeLong(String key) throws JudgeFileException { return (long) number(key, "a whole number", Long::parseLong); }
-
-        double real(String key) throws JudgeFileException { return (double) number(key, "a number", Double::parseDouble); }
-
-        boolean bool(String key) throws JudgeFileException {
-            String v = text(key);
-            if (!v.equals("true") && !v.equals("false")) {
-                throw new JudgeFileException(file, "config.properties: " + key + " = '" + v + "', expected true or false");
-            }
-            return Boolean.parseBoolean(v);
-        }
-
-        int[] ints(String key) throws JudgeFileException {
-            String v = text(key).trim();
-            if (v.isEmpty()) return new int[0];
-            String[] parts = v.split(",");
-            int[] out = new int[parts.length];
-            for (int i = 0; i < parts.length; i++) {
-                try {
-                    out[i] = Integer.parseInt(parts[i].trim());
-                } catch (NumberFormatException e) {
-                    throw new JudgeFileException(file, "config.properties: " + key + " = '" + v + "', expected whole numbers separated by commas");
-                }
-            }
-            return out;
-        }
-
-        private Object number(String key, String expected, java.util.function.Function<String, Object> parse) throws JudgeFileException {
-            String v = text(key);
-            try {
-                return parse.apply(v.trim());
-            } catch (NumberFormatException e) {
-                throw new JudgeFileException(file, "config.properties: " + key + " = '" + v + "', expected " + expected);
-            }
         }
     }
 

@@ -94,9 +94,14 @@ public final class NativeMemory {
      * the old size; kept beside a whole step of fresh ones they raise the peak.
      */
     public synchronized Scope batch(int batchSize) {
+        newBatchSize(batchSize);
+        return new Scope();
+    }
+
+    /** Empties the pool when {@code batchSize} differs from the last batch's. */
+    private void newBatchSize(int batchSize) {
         if (batchSize != lastBatchSize) pool.releaseFree();
         lastBatchSize = batchSize;
-        return new Scope();
     }
 
     /**
@@ -178,10 +183,7 @@ public final class NativeMemory {
     public synchronized Map<String, INDArray> outputs(SameDiff sd, Map<String, INDArray> feed, String... outputs) {
         long batch = 0;
         for (INDArray a : feed.values()) if (a != null && a.rank() > 0) batch = Math.max(batch, a.size(0));
-        if (batch > 0 && batch != lastBatchSize) {
-            pool.releaseFree();
-            lastBatchSize = (int) batch;
-        }
+        if (batch > 0) newBatchSize((int) batch);
         InferenceSession session = cachedSession(sd);
         CallRelease release = releaseInCalls ? releaseListener(sd, sd) : null;
         if (release != null) release.begin(List.of(outputs), new SameDiff[]{sd}, feed.values());

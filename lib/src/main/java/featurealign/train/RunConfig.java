@@ -4,6 +4,7 @@ import featurealign.align.AlignmentOptions;
 import featurealign.align.AlignmentOptions.InitialProbe;
 import featurealign.align.AlignmentOptions.LatentProbe;
 import featurealign.align.AlignmentOptions.Squash;
+import featurealign.io.TypedProperties;
 import featurealign.nn.Architecture;
 import featurealign.nn.Generator.Refiner;
 import featurealign.nn.Shape;
@@ -338,8 +339,8 @@ public record RunConfig(String dataset, String profile, Architecture architectur
     private static Properties architectureProperties(Architecture a) {
         Properties p = new Properties();
         p.setProperty("architecture.name", a.name());
-        p.setProperty("architecture.image", join(a.image().dims()));
-        p.setProperty("architecture.stageWidths", join(a.stageWidths()));
+        p.setProperty("architecture.image", TypedProperties.join(a.image().dims()));
+        p.setProperty("architecture.stageWidths", TypedProperties.join(a.stageWidths()));
         p.setProperty("architecture.hidden", Integer.toString(a.hidden()));
         p.setProperty("architecture.latent", Integer.toString(a.latent()));
         p.setProperty("architecture.conditioning", Integer.toString(a.conditioning()));
@@ -352,7 +353,7 @@ public record RunConfig(String dataset, String profile, Architecture architectur
 
     /** A config from {@link #toProperties()} text; every key must be present and valid. */
     public static RunConfig fromProperties(Properties p) {
-        Props r = new Props(p);
+        TypedProperties r = new TypedProperties("run config", p);
         Architecture a = new Architecture(r.str("architecture.name"), new Shape(r.ints("architecture.image")),
                 r.ints("architecture.stageWidths"), r.i("architecture.hidden"), r.i("architecture.latent"),
                 r.i("architecture.conditioning"), r.i("architecture.generatorKernel"), r.i("architecture.generatorWidth"),
@@ -408,67 +409,5 @@ public record RunConfig(String dataset, String profile, Architecture architectur
             p.setProperty(key, value);
         }
         return fromProperties(p);
-    }
-
-    private static String join(int[] v) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < v.length; i++) b.append(i == 0 ? "" : ",").append(v[i]);
-        return b.toString();
-    }
-
-    /** Typed reading of properties with errors that name the key and what was expected. */
-    private record Props(Properties p) {
-        String str(String k) {
-            String v = p.getProperty(k);
-            if (v == null) throw new IllegalArgumentException("run config: missing setting '" + k + "'");
-            return v.trim();
-        }
-
-        <T> T fail(String k, String expected) {
-            throw new IllegalArgumentException("run config: " + k + " = '" + p.getProperty(k) + "', expected " + expected);
-        }
-
-        int i(String k) {
-            try { return Integer.parseInt(str(k)); } catch (NumberFormatException e) { return fail(k, "an integer"); }
-        }
-
-        long l(String k) {
-            try { return Long.parseLong(str(k)); } catch (NumberFormatException e) { return fail(k, "an integer"); }
-        }
-
-        double d(String k) {
-            try { return Double.parseDouble(str(k)); } catch (NumberFormatException e) { return fail(k, "a number"); }
-        }
-
-        boolean bool(String k) {
-            String v = str(k);
-            if (v.equals("true") || v.equals("false")) return Boolean.parseBoolean(v);
-            return fail(k, "true or false");
-        }
-
-        int[] ints(String k) {
-            try {
-                return Arrays.stream(str(k).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
-            } catch (NumberFormatException e) {
-                return fail(k, "comma-separated integers");
-            }
-        }
-
-        /** Settings added after checkpoints were first written: absent in older ones, which ran without them. */
-        int iOr(String k, int absent) { return p.getProperty(k) == null ? absent : i(k); }
-
-        double dOr(String k, double absent) { return p.getProperty(k) == null ? absent : d(k); }
-
-        boolean boolOr(String k, boolean absent) { return p.getProperty(k) == null ? absent : bool(k); }
-
-        <E extends Enum<E>> E enumerationOr(String k, Class<E> type, E absent) {
-            return p.getProperty(k) == null ? absent : enumeration(k, type);
-        }
-
-        <E extends Enum<E>> E enumeration(String k, Class<E> type) {
-            try { return Enum.valueOf(type, str(k)); } catch (IllegalArgumentException e) {
-                return fail(k, "one of " + Arrays.toString(type.getEnumConstants()));
-            }
-        }
     }
 }

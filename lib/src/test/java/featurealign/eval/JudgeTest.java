@@ -147,13 +147,13 @@ class JudgeTest {
         missing.remove("featureWidth");
         Path noWidth = dir.resolve("no-width.zip");
         new Checkpoint(c.kind(), missing, c.step(), c.noiseState(), c.arrays(), c.optimizers(), c.historyCsv()).write(noWidth);
-        assertLoadFails(noWidth, "no 'featureWidth'");
+        assertLoadFails(noWidth, "config.properties: missing setting 'featureWidth'");
 
         Properties malformed = (Properties) c.config().clone();
         malformed.setProperty("epochs", "two");
         Path badEpochs = dir.resolve("bad-epochs.zip");
         new Checkpoint(c.kind(), malformed, c.step(), c.noiseState(), c.arrays(), c.optimizers(), c.historyCsv()).write(badEpochs);
-        assertLoadFails(badEpochs, "epochs = 'two', expected a whole number");
+        assertLoadFails(badEpochs, "config.properties: epochs = 'two', expected an integer");
     }
 
     /**
